@@ -1,0 +1,199 @@
+"""The agent: wires a server and/or a client, the HTTP API and the RPC port together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import platform
+import shutil
+import tempfile
+import time
+
+from aiohttp import web
+
+from .. import __version__
+from ..http.app import http_app
+from ..server import Server, ServerConfig
+from ..server.rpc import rpc_app
+from .config import AgentConfig
+
+log = logging.getLogger("pynomad.agent")
+
+
+class Agent:
+    def __init__(self, config: AgentConfig) -> None:
+        self.config = config
+        self.server: Server | None = None
+        self.client = None
+        self._runners: list[web.AppRunner] = []
+        self._tmp_dir: str | None = None
+        self.started = time.time()
+
+    # -- lifecycle ----------------------------------------------------------------------
+    async def start(self) -> None:
+        cfg = self.config
+        if cfg.dev and not cfg.data_dir:
+            self._tmp_dir = tempfile.mkdtemp(prefix="nomad-dev-")
+        if cfg.server_enabled:
+            self.server = Server(self._server_config())
+            await self.server.start()
+            await self._serve(rpc_app(self.server), cfg.bind("rpc"), cfg.ports["rpc"])
+        await self._serve(http_app(self), cfg.bind("http"), cfg.ports["http"])
+        if cfg.client_enabled:
+            await self._start_client()
+
+    def _server_config(self) -> ServerConfig:
+        cfg = self.config
+        s = cfg.server
+        sched = s.get("default_scheduler_config") or {}
+        return ServerConfig(
+            region=cfg.region, datacenter=cfg.datacenter, node_name=f"{cfg.name}.{cfg.region}",
+            data_dir=None if cfg.dev or not cfg.data_dir else cfg.data_dir,
+            num_schedulers=int(s.get("num_schedulers", os.cpu_count() or 1)),
+            bootstrap_expect=int(s.get("bootstrap_expect", 1)),
+            min_heartbeat_ttl=_seconds(s.get("min_heartbeat_ttl", "10s")),
+            heartbeat_grace=_seconds(s.get("heartbeat_grace", "10s")),
+            max_heartbeats_per_second=float(s.get("max_heartbeats_per_second", 50)),
+            scheduler_algorithm=sched.get("scheduler_algorithm", "binpack"),
+            rpc_addr=cfg.rpc_advertise, serf_addr=cfg.advertise_addr("serf"),
+            http_addr=cfg.advertise_addr("http"))
+
+    async def _start_client(self) -> None:
+        from ..client.client import Client
+        from ..client.config import ClientConfig
+        from ..client.rpc import RPCClient
+        from ..drivers.catalog import builtin_drivers
+
+        cfg, c = self.config, self.config.client
+        data_dir = cfg.data_dir or self._tmp_dir
+        servers = list(c.get("servers") or [])
+        if not servers and self.server is not None:
+            servers = [f"127.0.0.1:{cfg.ports['rpc']}" if cfg.bind("rpc") in ("0.0.0.0", "127.0.0.1")
+                       else cfg.rpc_advertise]
+        servers = [s if ":" in s else f"{s}:4647" for s in servers]
+        meta = {str(k): str(v) for k, v in (c.get("meta") or {}).items()}
+        options = {str(k): str(v) for k, v in (c.get("options") or {}).items()}
+        ccfg = ClientConfig(
+            data_dir=data_dir, servers=servers, name=cfg.name, datacenter=cfg.datacenter,
+            region=cfg.region, node_class=str(c.get("node_class", "")),
+            node_pool=str(c.get("node_pool", "default")), meta=meta, options=options,
+            network_interface=str(c.get("network_interface", "")),
+            http_addr=cfg.advertise_addr("http"), dev_mode=cfg.dev,
+            cpu_total_compute=int(c.get("cpu_total_compute", 0)),
+            memory_total_mb=int(c.get("memory_total_mb", 0)))
+        raw_exec = cfg.dev or _plugin_enabled(cfg.extra.get("plugin"), "raw_exec") \
+            or options.get("driver.raw_exec.enable") in ("1", "true")
+        drivers = builtin_drivers(raw_exec_enabled=raw_exec, mock=bool(c.get("mock_driver")))
+        self.client = Client(ccfg, RPCClient(servers), drivers)
+        await self.client.start()
+
+    async def _serve(self, app: web.Application, host: str, port: int) -> None:
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port, reuse_address=True)
+        await site.start()
+        self._runners.append(runner)
+
+    async def shutdown(self) -> None:
+        if self.client is not None:
+            await self.client.shutdown()
+        for runner in reversed(self._runners):
+            await runner.cleanup()
+        if self.server is not None:
+            await self.server.stop()
+        if self._tmp_dir:
+            shutil.rmtree(self._tmp_dir, ignore_errors=True)
+
+    # -- introspection for /v1/agent ----------------------------------------------------
+    def member(self) -> dict:
+        cfg = self.config
+        host, port = cfg.advertise_addr("serf").rsplit(":", 1)
+        return {"Name": f"{cfg.name}.{cfg.region}", "Addr": host, "Port": int(port),
+                "Status": "alive", "ProtocolMin": 1, "ProtocolMax": 5, "ProtocolCur": 2,
+                "DelegateMin": 2, "DelegateMax": 5, "DelegateCur": 4,
+                "Tags": {"role": "nomad", "region": cfg.region, "dc": cfg.datacenter,
+                         "build": __version__, "vsn": "1", "mvn": "1", "raft_vsn": "3",
+                         "port": cfg.rpc_advertise.rsplit(":", 1)[1], "id": cfg.name,
+                         "bootstrap": "1", "expect": str(cfg.server.get("bootstrap_expect", 1))}}
+
+    def client_servers(self) -> list[str]:
+        if self.client is not None:
+            return list(self.client.config.servers)
+        return [self.config.rpc_advertise] if self.server else []
+
+    def self_info(self) -> dict:
+        cfg = self.config
+        stats = {"nomad": {"server": str(self.server is not None).lower(),
+                           "leader": str(bool(self.server and self.server.is_leader)).lower(),
+                           "known_regions": "1", "bootstrap": "false"},
+                 "runtime": {"version": platform.python_version(), "arch": platform.machine(),
+                             "cpu_count": str(os.cpu_count())}}
+        if self.client is not None:
+            stats["client"] = {"node_id": self.client.node_id, "known_servers": ",".join(cfg.client.get("servers") or [])}
+        return {
+            "config": {"Region": cfg.region, "Datacenter": cfg.datacenter, "NodeName": cfg.name,
+                       "DataDir": cfg.data_dir, "BindAddr": cfg.bind_addr, "DevMode": cfg.dev,
+                       "Version": {"Version": __version__, "VersionPrerelease": "",
+                                   "Revision": ""},
+                       "Ports": {"HTTP": cfg.ports["http"], "RPC": cfg.ports["rpc"],
+                                 "Serf": cfg.ports["serf"]},
+                       "Server": {"Enabled": self.server is not None},
+                       "Client": {"Enabled": self.client is not None},
+                       "ACL": {"Enabled": False}},
+            "member": self.member() if self.server else {},
+            "stats": stats,
+        }
+
+    def metrics_gauges(self) -> dict[str, float]:
+        out: dict[str, float] = {"nomad.runtime.alloc_bytes": float(_rss())}
+        if self.server is not None:
+            st = self.server.state
+            b = self.server.broker.stats()
+            out.update({"nomad.broker.total_ready": b["TotalReady"],
+                        "nomad.broker.total_unacked": b["TotalUnacked"],
+                        "nomad.broker.total_pending": b["TotalPending"],
+                        "nomad.blocked_evals.total_blocked": len(self.server.blocked),
+                        "nomad.state.jobs": len(st.jobs), "nomad.state.allocs": len(st.allocs),
+                        "nomad.state.nodes": len(st.nodes), "nomad.state.evals": len(st.evals)})
+        return out
+
+
+def _rss() -> int:
+    try:
+        import psutil
+
+        return psutil.Process().memory_info().rss
+    except Exception:
+        return 0
+
+
+def _plugin_enabled(plugins, name: str) -> bool:
+    if not isinstance(plugins, dict):
+        return False
+    conf = (plugins.get(name) or {}).get("config") or {}
+    return bool(conf.get("enabled"))
+
+
+def _seconds(value) -> float:
+    if isinstance(value, (int, float)):
+        return float(value)
+    from ..http.common import parse_duration_s
+
+    return parse_duration_s(str(value))
+
+
+async def run_agent(agent: Agent) -> int:
+    """Start, then wait for SIGINT/SIGTERM; tasks keep running across agent restarts."""
+    import signal
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await agent.start()
+    print("==> Nomad agent started! Log data will stream in below:\n", flush=True)
+    await stop.wait()
+    print("==> Caught signal: interrupt", flush=True)
+    await agent.shutdown()
+    return 0

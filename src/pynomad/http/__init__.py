@@ -1,0 +1,1 @@
+"""The /v1 HTTP API (aiohttp). Imports `structs`, `state`, `server`, `client`."""

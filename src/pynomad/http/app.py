@@ -1,0 +1,32 @@
+"""The /v1 HTTP API application (port 4646)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from .common import error_middleware, error_text
+from .routes import agent, allocs, client_fs, jobs, nodes
+
+ROUTE_MODULES = (jobs, allocs, nodes, agent, client_fs)
+
+
+@web.middleware
+async def not_found_middleware(request, handler):
+    try:
+        return await handler(request)
+    except web.HTTPNotFound:
+        return error_text(404, "Invalid URL path")
+    except web.HTTPMethodNotAllowed:
+        return error_text(405, "Invalid method")
+
+
+def http_app(agent) -> web.Application:
+    """Build the API app; `agent` exposes `.server`, `.client` and `.config`."""
+    app = web.Application(middlewares=[not_found_middleware, error_middleware],
+                          client_max_size=64 * 1024 * 1024)
+    app["agent"] = agent
+    routes = web.RouteTableDef()
+    for module in ROUTE_MODULES:
+        module.setup(app, routes)
+    app.add_routes(routes)
+    return app

@@ -1,0 +1,100 @@
+"""Shared HTTP plumbing: JSON replies, query options, blocking-query headers, errors."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+from aiohttp import web
+
+from ..server.errors import BadRequest, EndpointError
+
+_json = msgspec.json.Encoder()
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)?$")
+_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+@dataclass
+class QueryOptions:
+    namespace: str
+    region: str
+    index: int
+    wait: float
+    prefix: str
+    pretty: bool
+    stale: bool
+
+
+def parse_duration_s(text: str) -> float:
+    """A Go-style duration (`5m`, `300s`, `1h`) or plain seconds → seconds."""
+    m = _DURATION.match(text.strip())
+    if not m:
+        raise BadRequest(f"Invalid wait time: {text}")
+    return float(m.group(1)) * _UNITS[m.group(2) or "s"]
+
+
+def query_options(request: web.Request) -> QueryOptions:
+    q = request.query
+    try:
+        index = int(q.get("index", "0") or 0)
+    except ValueError:
+        raise BadRequest(f"Invalid index: {q.get('index')}") from None
+    wait = parse_duration_s(q["wait"]) if q.get("wait") else 0.0
+    return QueryOptions(namespace=q.get("namespace") or request.headers.get("X-Nomad-Namespace") or "default",
+                        region=q.get("region", ""), index=index, wait=wait,
+                        prefix=q.get("prefix", ""), pretty="pretty" in q and q.get("pretty") != "false",
+                        stale="stale" in q)
+
+
+def reply(request: web.Request, body: Any, index: int | None = None,
+          status: int = 200) -> web.Response:
+    data = _json.encode(body)
+    if "pretty" in request.query and request.query.get("pretty") != "false":
+        data = json.dumps(json.loads(data), indent=4).encode() + b"\n"
+    headers = {}
+    if index is not None:
+        headers = {"X-Nomad-Index": str(max(index, 1)), "X-Nomad-KnownLeader": "true",
+                   "X-Nomad-LastContact": "0"}
+    return web.Response(body=data, status=status, headers=headers,
+                        content_type="application/json")
+
+
+def error_text(status: int, message: str) -> web.Response:
+    return web.Response(text=message, status=status, content_type="text/plain")
+
+
+async def decode_body(request: web.Request, typ: Any = dict) -> Any:
+    raw = await request.read()
+    if not raw.strip():
+        raise BadRequest("Request body is empty")
+    try:
+        return msgspec.json.decode(raw, type=typ)
+    except msgspec.ValidationError as err:
+        raise BadRequest(f"Failed to decode request body: {err}") from None
+    except msgspec.DecodeError as err:
+        raise BadRequest(f"Failed to parse request body: {err}") from None
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler):
+    try:
+        return await handler(request)
+    except EndpointError as err:
+        return error_text(err.code, err.message)
+    except web.HTTPException:
+        raise
+    except (ConnectionResetError, ConnectionError):
+        raise
+    except Exception as err:  # never a 500 with a traceback for bad input
+        import logging
+
+        logging.getLogger("pynomad.http").exception("request %s %s failed", request.method,
+                                                    request.path)
+        return error_text(500, f"internal error: {err}")
+
+
+def prefix_match(items, prefix: str, key=lambda x: x.ID):
+    return [i for i in items if key(i).startswith(prefix)] if prefix else list(items)

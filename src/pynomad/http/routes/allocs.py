@@ -1,0 +1,60 @@
+"""/v1/allocations, /v1/allocation/:id, /v1/evaluations, /v1/evaluation/:id[/allocations]."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ...server.errors import NotFound
+from ...structs import to_builtins
+from ..common import prefix_match, query_options, reply
+from ..stubs import alloc_stub
+
+
+def setup(app: web.Application, r: web.RouteTableDef) -> None:
+    @r.get("/v1/allocations")
+    async def list_allocs(request):
+        agent, q = request.app["agent"], query_options(request)
+        index = await agent.server.watcher.wait(("allocs",), q.index, q.wait)
+        allocs = [a for a in agent.server.state.allocs.values()
+                  if q.namespace in ("*", a.Namespace)]
+        allocs = prefix_match(sorted(allocs, key=lambda a: a.ID), q.prefix)
+        return reply(request, [alloc_stub(a) for a in allocs], index)
+
+    @r.get("/v1/allocation/{id}")
+    async def get_alloc(request):
+        agent, q = request.app["agent"], query_options(request)
+        index = await agent.server.watcher.wait(("allocs",), q.index, q.wait)
+        alloc = agent.server.state.alloc_by_id(request.match_info["id"])
+        if alloc is None:
+            raise NotFound("alloc not found")
+        return reply(request, to_builtins(alloc), index)
+
+    @r.get("/v1/evaluations")
+    async def list_evals(request):
+        agent, q = request.app["agent"], query_options(request)
+        index = await agent.server.watcher.wait(("evals",), q.index, q.wait)
+        evals = [ev for ev in agent.server.state.evals.values()
+                 if q.namespace in ("*", ev.Namespace)]
+        evals = prefix_match(sorted(evals, key=lambda ev: ev.CreateIndex, reverse=True), q.prefix)
+        status = request.query.get("status")
+        if status:
+            evals = [ev for ev in evals if ev.Status == status]
+        if request.query.get("job"):
+            evals = [ev for ev in evals if ev.JobID == request.query["job"]]
+        return reply(request, to_builtins(evals), index)
+
+    @r.get("/v1/evaluation/{id}")
+    async def get_eval(request):
+        agent, q = request.app["agent"], query_options(request)
+        index = await agent.server.watcher.wait(("evals",), q.index, q.wait)
+        ev = agent.server.state.eval_by_id(request.match_info["id"])
+        if ev is None:
+            raise NotFound("eval not found")
+        return reply(request, to_builtins(ev), index)
+
+    @r.get("/v1/evaluation/{id}/allocations")
+    async def eval_allocs(request):
+        agent, q = request.app["agent"], query_options(request)
+        index = await agent.server.watcher.wait(("allocs",), q.index, q.wait)
+        allocs = agent.server.state.allocs_by_eval(request.match_info["id"])
+        return reply(request, [alloc_stub(a) for a in allocs], index)

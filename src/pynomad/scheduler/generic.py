@@ -1,0 +1,185 @@
+"""The generic scheduler for service and batch jobs (Nomad's generic_sched.go).
+
+`process(eval)` is a generator: it yields each Plan and receives its PlanResult, so the
+caller (a server worker) owns all I/O; the generator's return value is the Outcome: the
+updated evaluation and any evaluations to create (blocked, delayed reschedules).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Generator
+from dataclasses import dataclass, field
+
+from msgspec.structs import replace
+
+from ..structs import (ALLOC_CLIENT_PENDING, ALLOC_DESIRED_RUN, EVAL_STATUS_BLOCKED,
+                       EVAL_STATUS_COMPLETE, EVAL_STATUS_FAILED, EVAL_STATUS_PENDING,
+                       TRIGGER_MAX_PLANS, TRIGGER_QUEUED_ALLOCS, TRIGGER_RETRY_FAILED_ALLOC,
+                       Allocation, AllocMetric, Evaluation, Job, Node, Plan, PlanResult,
+                       RescheduleEvent, RescheduleTracker, generate_uuid)
+from .context import EvalContext, State
+from .feasible import in_datacenters
+from .reconcile import BATCHED_FAILED_WINDOW_NS, AllocReconciler, Placement, Results
+from .reschedule import next_delay
+from .stack import GenericStack
+
+MAX_SERVICE_ATTEMPTS = 5
+MAX_BATCH_ATTEMPTS = 2
+
+
+@dataclass
+class Outcome:
+    eval: Evaluation
+    create_evals: list[Evaluation] = field(default_factory=list)
+
+
+class GenericScheduler:
+    def __init__(self, state: State, batch: bool, now: int, algorithm: str = "binpack",
+                 rng: random.Random | None = None) -> None:
+        self.state = state
+        self.batch = batch
+        self.now = now
+        self.algorithm = algorithm
+        self.rng = rng or random.Random()
+
+    def process(self, ev: Evaluation) -> Generator[Plan, PlanResult, Outcome]:
+        limit = MAX_BATCH_ATTEMPTS if self.batch else MAX_SERVICE_ATTEMPTS
+        attempts = 0
+        while True:
+            job = self.state.job_by_id(ev.Namespace, ev.JobID)
+            plan, failed, queued, followups = self._compute(ev, job)
+            if plan.is_no_op():
+                break
+            result = yield plan
+            full, expected, actual = result.full_commit(plan)
+            if full:
+                break
+            attempts = 0 if actual > 0 else attempts + 1
+            if attempts >= limit:
+                return self._finish(ev, job, failed, queued, followups, EVAL_STATUS_FAILED)
+        return self._finish(ev, job, failed, queued, followups, EVAL_STATUS_COMPLETE)
+
+    def _compute(self, ev: Evaluation, job: Job | None):
+        plan = Plan(EvalID=ev.ID, Priority=ev.Priority, Job=job,
+                    AllAtOnce=bool(job and job.AllAtOnce))
+        allocs = self.state.allocs_by_job_id(ev.Namespace, ev.JobID)
+        nodes = {a.NodeID: self.state.node_by_id(a.NodeID) for a in allocs}
+        results = AllocReconciler(job, ev.JobID, self.batch, allocs, nodes, self.now).compute()
+        ctx = EvalContext(self.state, plan, self.rng)
+        for stop in results.stop:
+            plan.append_stopped(stop.alloc, stop.desc, stop.client_status)
+        for a in results.inplace:
+            plan.append_alloc(replace(a, Job=job))
+        placements = list(results.place)
+        for a, tg in results.destructive:
+            plan.append_stopped(a, "alloc is being updated due to job update")
+            placements.append(Placement(a.Name, tg, a))
+        failed, queued = self._place(ctx, ev, job, placements)
+        followups = self._followups(ev, results)
+        for follow, allocs in followups:
+            for a in allocs:
+                plan.append_alloc(replace(a, FollowupEvalID=follow.ID))
+        return plan, failed, queued, [f for f, _ in followups]
+
+    def _place(self, ctx: EvalContext, ev: Evaluation, job: Job | None,
+               placements: list[Placement]) -> tuple[dict[str, AllocMetric], dict[str, int]]:
+        failed: dict[str, AllocMetric] = {}
+        queued: dict[str, int] = {}
+        if job is None or not placements:
+            return failed, queued
+        nodes, by_dc, in_pool = self._ready_nodes(job)
+        stack = GenericStack(ctx, job, nodes, self.batch, self.algorithm)
+        for p in placements:
+            name = p.tg.Name
+            queued.setdefault(name, 0)
+            if name in failed:
+                failed[name].CoalescedFailures += 1
+                queued[name] += 1
+                continue
+            metric = AllocMetric(NodesAvailable=dict(by_dc), NodesInPool=in_pool)
+            penalty = {p.previous.NodeID} if p.previous is not None and p.reschedule else set()
+            option = stack.select(p.tg, metric, penalty)
+            if option is None:
+                failed[name] = metric
+                queued[name] += 1
+                continue
+            ctx.add_placement(self._new_alloc(ev, job, p, option, metric))
+        return failed, queued
+
+    def _ready_nodes(self, job: Job) -> tuple[list[Node], dict[str, int], int]:
+        nodes, by_dc, in_pool = [], {}, 0
+        for node in self.state.nodes_list():
+            if node.NodePool != job.NodePool and job.NodePool not in ("all", None):
+                continue
+            in_pool += 1
+            if not node.ready() or not in_datacenters(node, job.Datacenters or ["*"]):
+                continue
+            nodes.append(node)
+            by_dc[node.Datacenter] = by_dc.get(node.Datacenter, 0) + 1
+        nodes.sort(key=lambda n: n.ID)
+        return nodes, by_dc, in_pool
+
+    def _new_alloc(self, ev: Evaluation, job: Job, p: Placement, option, metric) -> Allocation:
+        alloc = Allocation(
+            ID=generate_uuid(), Namespace=job.Namespace, EvalID=ev.ID, Name=p.name,
+            NodeID=option.node.ID, NodeName=option.node.Name, JobID=job.ID, Job=job,
+            TaskGroup=p.tg.Name, AllocatedResources=option.resources, Metrics=metric,
+            DesiredStatus=ALLOC_DESIRED_RUN, ClientStatus=ALLOC_CLIENT_PENDING)
+        if p.previous is not None:
+            alloc.PreviousAllocation = p.previous.ID
+            if p.reschedule:
+                alloc.RescheduleTracker = _tracker(p, self.now)
+        return alloc
+
+    def _finish(self, ev: Evaluation, job: Job | None, failed, queued,
+                followups: list[Evaluation], status: str) -> Outcome:
+        update = replace(ev, Status=status, QueuedAllocations=queued,
+                         FailedTGAllocs=failed or None)
+        creates: list[Evaluation] = []
+        if status == EVAL_STATUS_FAILED:
+            update.StatusDescription = "maximum attempts reached (%d)" % (
+                MAX_BATCH_ATTEMPTS if self.batch else MAX_SERVICE_ATTEMPTS)
+        if failed and job is not None and not job.Stop:
+            trigger = TRIGGER_MAX_PLANS if status == EVAL_STATUS_FAILED else TRIGGER_QUEUED_ALLOCS
+            blocked = _child_eval(ev, trigger, EVAL_STATUS_BLOCKED)
+            blocked.PreviousEval = ev.ID
+            update.BlockedEval = blocked.ID
+            creates.append(blocked)
+        return Outcome(update, creates + followups)
+
+    def _followups(self, ev: Evaluation, results: Results
+                   ) -> list[tuple[Evaluation, list[Allocation]]]:
+        """Delayed evaluations for failed allocs that reschedule later, batched in 5 s windows."""
+        out: list[tuple[Evaluation, list[Allocation]]] = []
+        start = 0
+        for alloc, when in sorted(results.reschedule_later, key=lambda x: x[1]):
+            if not out or when - start > BATCHED_FAILED_WINDOW_NS:
+                follow = _child_eval(ev, TRIGGER_RETRY_FAILED_ALLOC, EVAL_STATUS_PENDING)
+                follow.WaitUntil = _rfc3339(when)
+                out.append((follow, []))
+                start = when
+            out[-1][1].append(alloc)
+        return out
+
+
+def _child_eval(ev: Evaluation, trigger: str, status: str) -> Evaluation:
+    return Evaluation(ID=generate_uuid(), Namespace=ev.Namespace, Priority=ev.Priority,
+                      Type=ev.Type, TriggeredBy=trigger, JobID=ev.JobID,
+                      JobModifyIndex=ev.JobModifyIndex, Status=status, PreviousEval=ev.ID)
+
+
+def _tracker(p: Placement, now: int) -> RescheduleTracker:
+    prev = p.previous
+    events = list(prev.RescheduleTracker.Events) if prev.RescheduleTracker else []
+    delay = next_delay(p.tg.ReschedulePolicy, prev) if p.tg.ReschedulePolicy else 0
+    events.append(RescheduleEvent(RescheduleTime=now, PrevAllocID=prev.ID,
+                                  PrevNodeID=prev.NodeID, Delay=delay))
+    return RescheduleTracker(Events=events[-5:] if p.tg.ReschedulePolicy and
+                             p.tg.ReschedulePolicy.Unlimited else events)
+
+
+def _rfc3339(ns: int) -> str:
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(ns / 1e9, tz=timezone.utc).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,49 @@
+"""Blocking queries: wait until a table's index passes the caller's `?index=`."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+from ..state import StateStore
+
+DEFAULT_WAIT_S = 300.0
+MAX_WAIT_S = 600.0
+
+
+class Watcher:
+    """Wakes waiters when any of their tables changes."""
+
+    def __init__(self, state: StateStore) -> None:
+        self.state = state
+        self._waiters: dict[str, set[asyncio.Event]] = {}
+        state.add_listener(self._on_change)
+
+    def _on_change(self, index: int, tables: set[str]) -> None:
+        for t in tables:
+            for ev in self._waiters.pop(t, ()):
+                ev.set()
+
+    async def wait(self, tables: tuple[str, ...], min_index: int, wait_s: float) -> int:
+        """Return the tables' index once it exceeds `min_index`, or at the deadline."""
+        if min_index <= 0:
+            return self.state.table_index(*tables)
+        wait_s = min(wait_s or DEFAULT_WAIT_S, MAX_WAIT_S)
+        wait_s += random.random() * wait_s / 16  # Nomad's jitter
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_s
+        while self.state.table_index(*tables) <= min_index:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            ev = asyncio.Event()
+            for t in tables:
+                self._waiters.setdefault(t, set()).add(ev)
+            waiter = asyncio.ensure_future(ev.wait())
+            try:
+                await asyncio.wait({waiter}, timeout=remaining)
+            finally:
+                waiter.cancel()
+                for t in tables:
+                    self._waiters.get(t, set()).discard(ev)
+        return self.state.table_index(*tables)

@@ -1,0 +1,56 @@
+"""Node heartbeats (Nomad's heartbeat.go): one TTL timer per node on the leader."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+
+MIN_HEARTBEAT_TTL_S = 10.0
+MAX_HEARTBEATS_PER_SECOND = 50.0
+HEARTBEAT_GRACE_S = 10.0
+FAILOVER_HEARTBEAT_TTL_S = 300.0
+
+
+def heartbeat_ttl(num_nodes: int, min_ttl: float = MIN_HEARTBEAT_TTL_S,
+                  max_per_second: float = MAX_HEARTBEATS_PER_SECOND,
+                  rng: random.Random | None = None) -> float:
+    """Nomad's rule: max(min_ttl, N / rate), plus a random stagger in [0, ttl)."""
+    ttl = max(min_ttl, num_nodes / max_per_second)
+    return ttl + (rng or random).random() * ttl
+
+
+class HeartbeatTimers:
+    def __init__(self, on_expire: Callable[[str], Awaitable[None]],
+                 min_ttl: float = MIN_HEARTBEAT_TTL_S, grace: float = HEARTBEAT_GRACE_S,
+                 max_per_second: float = MAX_HEARTBEATS_PER_SECOND) -> None:
+        self.on_expire = on_expire
+        self.min_ttl = min_ttl
+        self.grace = grace
+        self.max_per_second = max_per_second
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+
+    def reset(self, node_id: str, ttl: float | None = None) -> float:
+        """(Re)arm the node's timer; returns the TTL the client must heartbeat within."""
+        if ttl is None:
+            ttl = heartbeat_ttl(len(self._timers), self.min_ttl, self.max_per_second)
+        old = self._timers.pop(node_id, None)
+        if old:
+            old.cancel()
+        loop = asyncio.get_running_loop()
+        self._timers[node_id] = loop.call_later(ttl + self.grace, self._expired, node_id)
+        return ttl
+
+    def _expired(self, node_id: str) -> None:
+        self._timers.pop(node_id, None)
+        asyncio.get_running_loop().create_task(self.on_expire(node_id))
+
+    def clear(self, node_id: str) -> None:
+        old = self._timers.pop(node_id, None)
+        if old:
+            old.cancel()
+
+    def clear_all(self) -> None:
+        for h in self._timers.values():
+            h.cancel()
+        self._timers.clear()

@@ -1,0 +1,102 @@
+"""Job endpoints: register (with versions), deregister, validate, evaluate."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from ..state import entries as e
+from ..structs import (EVAL_STATUS_PENDING, TRIGGER_JOB_DEREGISTER, TRIGGER_JOB_REGISTER,
+                       Evaluation, Job, ValidationError, canonicalize, generate_uuid,
+                       validate_job)
+from .errors import BadRequest, Conflict, NotFound
+
+if TYPE_CHECKING:
+    from .server import Server
+
+_NON_SPEC_FIELDS = ("Status", "StatusDescription", "Stable", "Version", "SubmitTime",
+                    "CreateIndex", "ModifyIndex", "JobModifyIndex")
+
+
+def spec_changed(old: Job, new: Job) -> bool:
+    """Whether `new` differs from `old` in anything but server-managed fields."""
+    def key(j: Job) -> bytes:
+        return msgspec.msgpack.encode(msgspec.structs.replace(j, **{f: None for f in _NON_SPEC_FIELDS}))
+    return key(old) != key(new)
+
+
+def prepare_job(job: Job, region: str) -> Job:
+    """Canonicalize and validate a submitted job; BadRequest with Nomad's message if invalid."""
+    canonicalize(job, region)
+    try:
+        validate_job(job)
+    except ValidationError as err:
+        raise BadRequest(str(err).rstrip("\n")) from None
+    return job
+
+
+class JobEndpoint:
+    def __init__(self, server: "Server") -> None:
+        self.server = server
+
+    def _new_eval(self, job: Job, trigger: str, job_modify_index: int) -> Evaluation:
+        return Evaluation(ID=generate_uuid(), Namespace=job.Namespace, Priority=job.Priority,
+                          Type=job.Type, TriggeredBy=trigger, JobID=job.ID,
+                          JobModifyIndex=job_modify_index, Status=EVAL_STATUS_PENDING)
+
+    async def register(self, job: Job, enforce_index: bool = False,
+                       job_modify_index: int = 0) -> dict:
+        srv = self.server
+        prepare_job(job, srv.config.region)
+        existing = srv.state.job_by_id(job.Namespace, job.ID)
+        if enforce_index:
+            current = existing.JobModifyIndex if existing else 0
+            if current != job_modify_index:
+                raise Conflict(f"Enforcing job modify index {job_modify_index}: job exists with "
+                               f"conflicting job modify index: {current}" if existing else
+                               f"Enforcing job modify index {job_modify_index}: job does not exist")
+        job.Stop = bool(job.Stop)
+        changed = existing is None or spec_changed(existing, job)
+        ev = None
+        if job.Periodic is None and job.ParameterizedJob is None:
+            ev = self._new_eval(job, TRIGGER_JOB_REGISTER, 0)
+        if changed:
+            job.Status = None
+            index = await srv.commit(e.JobRegister(Job=job, Eval=ev))
+            modify_index = index
+        else:
+            modify_index = existing.JobModifyIndex
+            index = await srv.commit(e.EvalUpdate(Evals=[ev])) if ev else srv.state.latest_index
+        if ev is not None:
+            ev.JobModifyIndex = modify_index
+            srv.broker.enqueue(ev)
+        return {"EvalID": ev.ID if ev else "", "EvalCreateIndex": index if ev else 0,
+                "JobModifyIndex": modify_index, "Warnings": "", "Index": index,
+                "LastContact": 0, "KnownLeader": True}
+
+    async def deregister(self, namespace: str, job_id: str, purge: bool = False) -> dict:
+        srv = self.server
+        job = srv.state.job_by_id(namespace, job_id)
+        if job is None:
+            raise NotFound("job not found")
+        ev = self._new_eval(job, TRIGGER_JOB_DEREGISTER, 0)
+        index = await srv.commit(e.JobDeregister(Namespace=namespace, JobID=job_id,
+                                                 Purge=purge, Eval=ev))
+        ev.JobModifyIndex = index
+        srv.broker.enqueue(ev)
+        srv.blocked.untrack(namespace, job_id)
+        return {"EvalID": ev.ID, "EvalCreateIndex": index, "JobModifyIndex": index,
+                "Index": index, "LastContact": 0, "KnownLeader": True}
+
+    async def evaluate(self, namespace: str, job_id: str) -> dict:
+        srv = self.server
+        job = srv.state.job_by_id(namespace, job_id)
+        if job is None:
+            raise NotFound("job not found")
+        if job.Periodic is not None or job.ParameterizedJob is not None:
+            raise BadRequest("can't evaluate periodic or parameterized job")
+        ev = self._new_eval(job, "job-register", job.JobModifyIndex or 0)
+        index = await srv.commit_evals([ev])
+        return {"EvalID": ev.ID, "EvalCreateIndex": index, "JobModifyIndex": job.JobModifyIndex,
+                "Index": index}

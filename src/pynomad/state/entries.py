@@ -1,0 +1,89 @@
+"""Log entries: every write to the cluster state is one of these, applied in order.
+
+They are what the backend stores (msgpack-encoded, tagged by type), so a restarted or
+follower server rebuilds the same state by applying the same entries.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from ..structs import Allocation, Evaluation, Job, Node
+
+
+class Entry(msgspec.Struct, tag_field="Type", kw_only=True):
+    """Base of log entries. `Time` is the writer's wall clock in ns (applied deterministically)."""
+    Time: int = 0
+
+
+class JobRegister(Entry, tag="JobRegister"):
+    Job: Job
+    Eval: Evaluation | None = None
+
+
+class JobDeregister(Entry, tag="JobDeregister"):
+    Namespace: str
+    JobID: str
+    Purge: bool = False
+    Eval: Evaluation | None = None
+
+
+class EvalUpdate(Entry, tag="EvalUpdate"):
+    Evals: list[Evaluation]
+
+
+class NodeRegister(Entry, tag="NodeRegister"):
+    Node: Node
+    Evals: list[Evaluation] = []
+
+
+class NodeUpdateStatus(Entry, tag="NodeUpdateStatus"):
+    NodeID: str
+    Status: str
+    Evals: list[Evaluation] = []
+
+
+class NodeDeregister(Entry, tag="NodeDeregister"):
+    NodeIDs: list[str]
+
+
+class AllocClientUpdate(Entry, tag="AllocClientUpdate"):
+    Allocs: list[Allocation]
+    Evals: list[Evaluation] = []
+
+
+class AllocStop(Entry, tag="AllocStop"):
+    """A stop diff: DesiredStatus/Description (and optional ClientStatus) for an alloc ID."""
+    ID: str
+    DesiredDescription: str
+    ClientStatus: str = ""
+
+
+class ApplyPlanResults(Entry, tag="ApplyPlanResults"):
+    Job: Job | None = None
+    AllocsUpdated: list[Allocation] = []
+    AllocsStopped: list[AllocStop] = []
+    EvalID: str = ""
+    Evals: list[Evaluation] = []
+
+
+class GCDelete(Entry, tag="GCDelete"):
+    Evals: list[str] = []
+    Allocs: list[str] = []
+    Jobs: list[tuple[str, str]] = []
+    Nodes: list[str] = []
+
+
+AnyEntry = (JobRegister | JobDeregister | EvalUpdate | NodeRegister | NodeUpdateStatus
+            | NodeDeregister | AllocClientUpdate | ApplyPlanResults | GCDelete)
+
+_encoder = msgspec.msgpack.Encoder()
+_decoder = msgspec.msgpack.Decoder(AnyEntry)
+
+
+def encode(entry: Entry) -> bytes:
+    return _encoder.encode(entry)
+
+
+def decode(data: bytes) -> Entry:
+    return _decoder.decode(data)

@@ -1,0 +1,290 @@
+"""The finite state machine: applies log entries to the StateStore, in index order.
+
+Mirrors Nomad's FSM: job register/deregister with versions, evals, node status, plan
+results, client alloc updates, job summaries and the derived job status.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from msgspec.structs import replace
+
+from ..structs import (ALLOC_CLIENT_COMPLETE, ALLOC_CLIENT_FAILED, ALLOC_CLIENT_LOST,
+                       ALLOC_CLIENT_PENDING, ALLOC_CLIENT_RUNNING, ALLOC_CLIENT_UNKNOWN,
+                       ALLOC_DESIRED_STOP, Allocation, Evaluation, Job, JobSummary, NodeEvent,
+                       TaskGroupSummary, compute_class)
+from . import entries as e
+from .store import JobKey, StateStore
+
+JOB_TRACKED_VERSIONS = 6
+JOB_STATUS_PENDING = "pending"
+JOB_STATUS_RUNNING = "running"
+JOB_STATUS_DEAD = "dead"
+
+_SUMMARY_FIELD = {
+    ALLOC_CLIENT_PENDING: "Starting", ALLOC_CLIENT_RUNNING: "Running",
+    ALLOC_CLIENT_COMPLETE: "Complete", ALLOC_CLIENT_FAILED: "Failed",
+    ALLOC_CLIENT_LOST: "Lost", ALLOC_CLIENT_UNKNOWN: "Unknown",
+}
+
+
+class FSM:
+    """Applies entries; collects which tables and jobs each entry touched."""
+
+    def __init__(self, state: StateStore) -> None:
+        self.state = state
+        self._tables: set[str] = set()
+        self._dirty_jobs: set[JobKey] = set()
+        self._index = 0
+
+    def apply(self, entry: e.Entry, index: int) -> None:
+        self._index = index
+        self._tables = set()
+        self._dirty_jobs = set()
+        handler = getattr(self, "_apply_" + type(entry).__name__)
+        handler(entry)
+        for key in self._dirty_jobs:
+            self._refresh_job_status(key)
+        self.state.notify(index, self._tables)
+
+    # -- jobs ---------------------------------------------------------------------------
+    def _apply_JobRegister(self, entry: e.JobRegister) -> None:
+        self._upsert_job(entry.Job, entry.Time)
+        if entry.Eval is not None:
+            self._upsert_eval(entry.Eval, entry.Time)
+
+    def _upsert_job(self, job: Job, now: int) -> None:
+        st, idx = self.state, self._index
+        key = (job.Namespace, job.ID)
+        existing = st.jobs.get(key)
+        job.ModifyIndex = idx
+        job.JobModifyIndex = idx
+        if existing is not None:
+            job.CreateIndex = existing.CreateIndex
+            job.Version = (existing.Version or 0) + 1
+        else:
+            job.CreateIndex = idx
+            job.Version = 0
+        job.SubmitTime = job.SubmitTime or now
+        job.Status = job.Status or JOB_STATUS_PENDING
+        st.jobs[key] = job
+        versions = st.job_versions.setdefault(key, [])
+        versions.append(job)
+        del versions[:-JOB_TRACKED_VERSIONS]
+        self._ensure_summary(job)
+        self._tables |= {"jobs", "job_versions", "job_summary"}
+        self._dirty_jobs.add(key)
+
+    def _ensure_summary(self, job: Job) -> None:
+        key = (job.Namespace, job.ID)
+        summary = self.state.job_summaries.get(key)
+        if summary is None:
+            summary = JobSummary(JobID=job.ID, Namespace=job.Namespace, CreateIndex=self._index)
+            self.state.job_summaries[key] = summary
+        for tg in job.TaskGroups or ():
+            summary.Summary.setdefault(tg.Name, TaskGroupSummary())
+        summary.ModifyIndex = self._index
+
+    def _apply_JobDeregister(self, entry: e.JobDeregister) -> None:
+        st = self.state
+        key = (entry.Namespace, entry.JobID)
+        job = st.jobs.get(key)
+        if job is not None:
+            if entry.Purge:
+                del st.jobs[key]
+                st.job_versions.pop(key, None)
+                st.job_summaries.pop(key, None)
+                self._tables |= {"jobs", "job_versions", "job_summary"}
+            elif not job.Stop:
+                stopped = replace(job, Stop=True, SubmitTime=entry.Time)
+                self._upsert_job(stopped, entry.Time)
+        if entry.Eval is not None:
+            self._upsert_eval(entry.Eval, entry.Time)
+
+    def _refresh_job_status(self, key: JobKey) -> None:
+        job = self.state.jobs.get(key)
+        if job is None:
+            return
+        status = self._job_status(job)
+        if status != job.Status:
+            job.Status = status
+            job.ModifyIndex = self._index
+            self._tables.add("jobs")
+
+    def _job_status(self, job: Job) -> str:
+        st = self.state
+        if job.Type == "system" or job.Periodic is not None or job.ParameterizedJob is not None:
+            return JOB_STATUS_DEAD if job.Stop else JOB_STATUS_RUNNING
+        allocs = st.allocs_by_job.get((job.Namespace, job.ID), {})
+        if any(not a.terminal() for a in allocs.values()):
+            return JOB_STATUS_RUNNING
+        evals = st.evals_by_job.get((job.Namespace, job.ID), {})
+        if any(not ev.terminal() for ev in evals.values()):
+            return JOB_STATUS_PENDING
+        return JOB_STATUS_DEAD if (allocs or evals) else JOB_STATUS_PENDING
+
+    # -- evals --------------------------------------------------------------------------
+    def _apply_EvalUpdate(self, entry: e.EvalUpdate) -> None:
+        for ev in entry.Evals:
+            self._upsert_eval(ev, entry.Time)
+
+    def _upsert_eval(self, ev: Evaluation, now: int) -> None:
+        st = self.state
+        existing = st.evals.get(ev.ID)
+        ev.CreateIndex = existing.CreateIndex if existing else self._index
+        ev.CreateTime = existing.CreateTime if existing else (ev.CreateTime or now)
+        ev.ModifyIndex = self._index
+        ev.ModifyTime = now
+        st.put_eval(ev)
+        self._tables.add("evals")
+        self._dirty_jobs.add((ev.Namespace, ev.JobID))
+        if ev.QueuedAllocations is not None and ev.terminal():
+            summary = st.job_summaries.get((ev.Namespace, ev.JobID))
+            if summary is not None:
+                for tg, queued in ev.QueuedAllocations.items():
+                    summary.Summary.setdefault(tg, TaskGroupSummary()).Queued = queued
+                summary.ModifyIndex = self._index
+                self._tables.add("job_summary")
+
+    # -- nodes --------------------------------------------------------------------------
+    def _apply_NodeRegister(self, entry: e.NodeRegister) -> None:
+        st = self.state
+        node = entry.Node
+        existing = st.nodes.get(node.ID)
+        node.ComputedClass = compute_class(node)
+        node.CreateIndex = existing.CreateIndex if existing else self._index
+        node.ModifyIndex = self._index
+        node.StatusUpdatedAt = entry.Time // 1_000_000_000
+        if existing is not None:
+            node.Events = existing.Events
+            node.SchedulingEligibility = existing.SchedulingEligibility
+            node.Drain, node.DrainStrategy = existing.Drain, existing.DrainStrategy
+        else:
+            node.Events = [NodeEvent(Message="Node registered", Subsystem="Cluster",
+                                     Timestamp=_rfc3339(entry.Time), CreateIndex=self._index)]
+        st.nodes[node.ID] = node
+        self._tables.add("nodes")
+        for ev in entry.Evals:
+            self._upsert_eval(ev, entry.Time)
+
+    def _apply_NodeUpdateStatus(self, entry: e.NodeUpdateStatus) -> None:
+        st = self.state
+        node = st.nodes.get(entry.NodeID)
+        if node is not None:
+            updated = replace(node, Status=entry.Status, ModifyIndex=self._index,
+                              StatusUpdatedAt=entry.Time // 1_000_000_000)
+            if node.Status != entry.Status:
+                event = NodeEvent(Message=f"Node status changed to {entry.Status}"
+                                  if entry.Status != "ready" else "Node heartbeat received",
+                                  Subsystem="Cluster", Timestamp=_rfc3339(entry.Time),
+                                  CreateIndex=self._index)
+                updated.Events = ((node.Events or []) + [event])[-10:]
+            st.nodes[node.ID] = updated
+            self._tables.add("nodes")
+        for ev in entry.Evals:
+            self._upsert_eval(ev, entry.Time)
+
+    def _apply_NodeDeregister(self, entry: e.NodeDeregister) -> None:
+        for node_id in entry.NodeIDs:
+            self.state.nodes.pop(node_id, None)
+        self._tables.add("nodes")
+
+    # -- allocs -------------------------------------------------------------------------
+    def _apply_ApplyPlanResults(self, entry: e.ApplyPlanResults) -> None:
+        st = self.state
+        for stop in entry.AllocsStopped:
+            existing = st.allocs.get(stop.ID)
+            if existing is None:
+                continue
+            updated = replace(existing, DesiredStatus=ALLOC_DESIRED_STOP,
+                              DesiredDescription=stop.DesiredDescription)
+            if stop.ClientStatus:
+                updated.ClientStatus = stop.ClientStatus
+            self._put_alloc(updated, entry.Time, server_change=True)
+        for alloc in entry.AllocsUpdated:
+            alloc.Job = entry.Job
+            self._put_alloc(alloc, entry.Time, server_change=True)
+        for ev in entry.Evals:
+            self._upsert_eval(ev, entry.Time)
+
+    def _apply_AllocClientUpdate(self, entry: e.AllocClientUpdate) -> None:
+        st = self.state
+        for upd in entry.Allocs:
+            existing = st.allocs.get(upd.ID)
+            if existing is None:
+                continue
+            updated = replace(existing, ClientStatus=upd.ClientStatus,
+                              ClientDescription=upd.ClientDescription,
+                              TaskStates=upd.TaskStates or existing.TaskStates,
+                              DeploymentStatus=upd.DeploymentStatus or existing.DeploymentStatus,
+                              NetworkStatus=upd.NetworkStatus or existing.NetworkStatus)
+            self._put_alloc(updated, entry.Time, server_change=False)
+        for ev in entry.Evals:
+            self._upsert_eval(ev, entry.Time)
+
+    def _put_alloc(self, alloc: Allocation, now: int, server_change: bool) -> None:
+        st = self.state
+        existing = st.allocs.get(alloc.ID)
+        if existing is None:
+            alloc.CreateIndex = self._index
+            alloc.CreateTime = alloc.CreateTime or now
+            self._link_previous(alloc, now)
+        else:
+            alloc.CreateIndex = existing.CreateIndex
+            alloc.CreateTime = existing.CreateTime
+        alloc.ModifyIndex = self._index
+        alloc.ModifyTime = now
+        if server_change or existing is None:
+            alloc.AllocModifyIndex = self._index
+        st.put_alloc(alloc)
+        self._update_summary(existing, alloc)
+        self._tables.add("allocs")
+        self._dirty_jobs.add((alloc.Namespace, alloc.JobID))
+
+    def _link_previous(self, alloc: Allocation, now: int) -> None:
+        prev = self.state.allocs.get(alloc.PreviousAllocation) if alloc.PreviousAllocation else None
+        if prev is not None:
+            linked = replace(prev, NextAllocation=alloc.ID, ModifyIndex=self._index,
+                             AllocModifyIndex=self._index, ModifyTime=now)
+            self.state.put_alloc(linked)
+
+    def _update_summary(self, old: Allocation | None, new: Allocation) -> None:
+        summary = self.state.job_summaries.get((new.Namespace, new.JobID))
+        if summary is None:
+            return
+        tg = summary.Summary.setdefault(new.TaskGroup, TaskGroupSummary())
+        if old is None:
+            if tg.Queued > 0:
+                tg.Queued -= 1
+        elif old.ClientStatus == new.ClientStatus:
+            return
+        else:
+            field = _SUMMARY_FIELD.get(old.ClientStatus)
+            if field and getattr(tg, field) > 0:
+                setattr(tg, field, getattr(tg, field) - 1)
+        field = _SUMMARY_FIELD.get(new.ClientStatus)
+        if field:
+            setattr(tg, field, getattr(tg, field) + 1)
+        summary.ModifyIndex = self._index
+        self._tables.add("job_summary")
+
+    # -- garbage collection -----------------------------------------------------------
+    def _apply_GCDelete(self, entry: e.GCDelete) -> None:
+        st = self.state
+        for eval_id in entry.Evals:
+            st.delete_eval(eval_id)
+        for alloc_id in entry.Allocs:
+            st.delete_alloc(alloc_id)
+        for ns, job_id in entry.Jobs:
+            st.jobs.pop((ns, job_id), None)
+            st.job_versions.pop((ns, job_id), None)
+            st.job_summaries.pop((ns, job_id), None)
+        for node_id in entry.Nodes:
+            st.nodes.pop(node_id, None)
+        self._tables |= {"evals", "allocs", "jobs", "job_summary", "nodes"}
+
+
+def _rfc3339(ns: int) -> str:
+    dt = datetime.datetime.fromtimestamp(ns / 1e9, tz=datetime.timezone.utc)
+    return dt.isoformat().replace("+00:00", "Z")

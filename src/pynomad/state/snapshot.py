@@ -1,0 +1,64 @@
+"""Whole-state snapshots (msgpack), with each alloc's job stored once per version."""
+
+from __future__ import annotations
+
+import msgspec
+
+from ..structs import Allocation, Evaluation, Job, JobSummary, Node
+from .store import StateStore
+
+
+class _Snapshot(msgspec.Struct):
+    Index: int
+    Versions: list[Job]
+    Current: list[tuple[str, str, int]]
+    Summaries: list[JobSummary]
+    Nodes: list[Node]
+    Evals: list[Evaluation]
+    Allocs: list[Allocation]
+    AllocJobVersions: list[int]
+
+
+def dump_state(state: StateStore, index: int) -> bytes:
+    allocs, versions = [], []
+    for a in state.allocs.values():
+        versions.append(a.Job.Version if a.Job is not None else -1)
+        allocs.append(msgspec.structs.replace(a, Job=None))
+    all_versions = {id(j): j for vs in state.job_versions.values() for j in vs}
+    for a in state.allocs.values():
+        if a.Job is not None:
+            all_versions.setdefault(id(a.Job), a.Job)
+    snap = _Snapshot(
+        Index=index,
+        Versions=list(all_versions.values()),
+        Current=[(ns, jid, j.Version) for (ns, jid), j in state.jobs.items()],
+        Summaries=list(state.job_summaries.values()),
+        Nodes=list(state.nodes.values()),
+        Evals=list(state.evals.values()),
+        Allocs=allocs,
+        AllocJobVersions=versions,
+    )
+    return msgspec.msgpack.encode(snap)
+
+
+def load_state(state: StateStore, data: bytes) -> int:
+    snap = msgspec.msgpack.decode(data, type=_Snapshot)
+    by_version = {(j.Namespace, j.ID, j.Version): j for j in snap.Versions}
+    for ns, jid, version in snap.Current:
+        state.jobs[(ns, jid)] = by_version[(ns, jid, version)]
+    for j in sorted(snap.Versions, key=lambda j: j.Version or 0):
+        if (j.Namespace, j.ID) in state.jobs:
+            state.job_versions.setdefault((j.Namespace, j.ID), []).append(j)
+    for s in snap.Summaries:
+        state.job_summaries[(s.Namespace, s.JobID)] = s
+    for n in snap.Nodes:
+        state.nodes[n.ID] = n
+    for ev in snap.Evals:
+        state.put_eval(ev)
+    for a, version in zip(snap.Allocs, snap.AllocJobVersions):
+        a.Job = by_version.get((a.Namespace, a.JobID, version))
+        state.put_alloc(a)
+    state.latest_index = snap.Index
+    for t in state.indexes:
+        state.indexes[t] = snap.Index
+    return snap.Index

@@ -1,0 +1,136 @@
+"""The in-memory state store: tables, secondary indexes and per-table indexes.
+
+Every object carries CreateIndex/ModifyIndex; `table_index(name)` is the last index that
+changed a table, which blocking queries compare against. Writes come only through the FSM
+(`fsm.py`), applied in log order; readers (HTTP, scheduler) read directly.
+Imports only `structs`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from ..structs import Allocation, Evaluation, Job, JobSummary, Node
+
+JobKey = tuple[str, str]
+
+TABLES = ("jobs", "job_versions", "job_summary", "nodes", "allocs", "evals", "scheduler_config")
+
+
+class StateStore:
+    """Tables keyed like Nomad's memdb tables, with the indexes the server needs."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[JobKey, Job] = {}
+        self.job_versions: dict[JobKey, list[Job]] = {}
+        self.job_summaries: dict[JobKey, JobSummary] = {}
+        self.nodes: dict[str, Node] = {}
+        self.allocs: dict[str, Allocation] = {}
+        self.evals: dict[str, Evaluation] = {}
+        self.allocs_by_node: dict[str, dict[str, Allocation]] = {}
+        self.allocs_by_job: dict[JobKey, dict[str, Allocation]] = {}
+        self.evals_by_job: dict[JobKey, dict[str, Evaluation]] = {}
+        self.indexes: dict[str, int] = {t: 0 for t in TABLES}
+        self.latest_index = 0
+        self._listeners: list[Callable[[int, set[str]], None]] = []
+
+    # -- notification -------------------------------------------------------------------
+    def add_listener(self, fn: Callable[[int, set[str]], None]) -> None:
+        """`fn(index, tables)` runs after every applied entry that changed `tables`."""
+        self._listeners.append(fn)
+
+    def remove_listener(self, fn: Callable[[int, set[str]], None]) -> None:
+        self._listeners.remove(fn)
+
+    def notify(self, index: int, tables: set[str]) -> None:
+        for t in tables:
+            self.indexes[t] = index
+        self.latest_index = max(self.latest_index, index)
+        for fn in list(self._listeners):
+            fn(index, tables)
+
+    def table_index(self, *tables: str) -> int:
+        return max(self.indexes[t] for t in tables)
+
+    # -- reads -------------------------------------------------------------------------
+    def job_by_id(self, namespace: str, job_id: str) -> Job | None:
+        return self.jobs.get((namespace, job_id))
+
+    def job_versions_of(self, namespace: str, job_id: str) -> list[Job]:
+        """All stored versions, newest first."""
+        return list(reversed(self.job_versions.get((namespace, job_id), [])))
+
+    def job_by_version(self, namespace: str, job_id: str, version: int) -> Job | None:
+        for j in self.job_versions.get((namespace, job_id), ()):
+            if j.Version == version:
+                return j
+        return None
+
+    def jobs_by_namespace(self, namespace: str | None) -> list[Job]:
+        jobs = (j for (ns, _), j in self.jobs.items() if namespace in (None, "*", ns))
+        return sorted(jobs, key=lambda j: (j.Namespace, j.ID))
+
+    def job_summary(self, namespace: str, job_id: str) -> JobSummary | None:
+        return self.job_summaries.get((namespace, job_id))
+
+    def node_by_id(self, node_id: str) -> Node | None:
+        return self.nodes.get(node_id)
+
+    def nodes_list(self) -> Iterable[Node]:
+        return self.nodes.values()
+
+    def alloc_by_id(self, alloc_id: str) -> Allocation | None:
+        return self.allocs.get(alloc_id)
+
+    def allocs_by_job_id(self, namespace: str, job_id: str) -> list[Allocation]:
+        return list(self.allocs_by_job.get((namespace, job_id), {}).values())
+
+    def allocs_by_node_id(self, node_id: str) -> list[Allocation]:
+        return list(self.allocs_by_node.get(node_id, {}).values())
+
+    def eval_by_id(self, eval_id: str) -> Evaluation | None:
+        return self.evals.get(eval_id)
+
+    def evals_by_job_id(self, namespace: str, job_id: str) -> list[Evaluation]:
+        return list(self.evals_by_job.get((namespace, job_id), {}).values())
+
+    def allocs_by_eval(self, eval_id: str) -> list[Allocation]:
+        ev = self.evals.get(eval_id)
+        if ev is None:
+            return []
+        return [a for a in self.allocs_by_job.get((ev.Namespace, ev.JobID), {}).values()
+                if a.EvalID == eval_id]
+
+    # -- index maintenance used by the FSM ---------------------------------------------
+    def put_alloc(self, alloc: Allocation) -> Allocation | None:
+        old = self.allocs.get(alloc.ID)
+        self.allocs[alloc.ID] = alloc
+        if old is not None and old.NodeID != alloc.NodeID:
+            self.allocs_by_node.get(old.NodeID, {}).pop(alloc.ID, None)
+        self.allocs_by_node.setdefault(alloc.NodeID, {})[alloc.ID] = alloc
+        self.allocs_by_job.setdefault((alloc.Namespace, alloc.JobID), {})[alloc.ID] = alloc
+        return old
+
+    def delete_alloc(self, alloc_id: str) -> None:
+        alloc = self.allocs.pop(alloc_id, None)
+        if alloc is None:
+            return
+        _discard(self.allocs_by_node, alloc.NodeID, alloc_id)
+        _discard(self.allocs_by_job, (alloc.Namespace, alloc.JobID), alloc_id)
+
+    def put_eval(self, ev: Evaluation) -> None:
+        self.evals[ev.ID] = ev
+        self.evals_by_job.setdefault((ev.Namespace, ev.JobID), {})[ev.ID] = ev
+
+    def delete_eval(self, eval_id: str) -> None:
+        ev = self.evals.pop(eval_id, None)
+        if ev is not None:
+            _discard(self.evals_by_job, (ev.Namespace, ev.JobID), eval_id)
+
+
+def _discard(index: dict, key, item_id: str) -> None:
+    bucket = index.get(key)
+    if bucket is not None:
+        bucket.pop(item_id, None)
+        if not bucket:
+            del index[key]

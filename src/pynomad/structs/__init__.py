@@ -1,0 +1,15 @@
+"""The data model: msgspec Structs with Nomad's JSON field names, defaults and validation.
+
+Imports nothing else from pynomad.
+"""
+
+from .alloc import *  # noqa: F401,F403
+from .base import HOUR, MINUTE, SECOND, Base, generate_uuid, now_ns, to_builtins  # noqa: F401
+from .defaults import *  # noqa: F401,F403
+from .evaluation import *  # noqa: F401,F403
+from .job import *  # noqa: F401,F403
+from .node import *  # noqa: F401,F403
+from .resources import *  # noqa: F401,F403
+from .summary import *  # noqa: F401,F403
+from .validate import ValidationError, format_errors, validate_job  # noqa: F401
+from .funcs import Comparable, allocs_fit, fits, node_capacity, score_fit, usage_of  # noqa: F401

@@ -1,0 +1,162 @@
+"""Allocations: a task group of a job placed on a node, and its client-side state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msgspec import field
+
+from .base import Base
+from .job import Job
+from .resources import AllocatedResources, Resources
+
+ALLOC_DESIRED_RUN = "run"
+ALLOC_DESIRED_STOP = "stop"
+ALLOC_DESIRED_EVICT = "evict"
+
+ALLOC_CLIENT_PENDING = "pending"
+ALLOC_CLIENT_RUNNING = "running"
+ALLOC_CLIENT_COMPLETE = "complete"
+ALLOC_CLIENT_FAILED = "failed"
+ALLOC_CLIENT_LOST = "lost"
+ALLOC_CLIENT_UNKNOWN = "unknown"
+
+TASK_STATE_PENDING = "pending"
+TASK_STATE_RUNNING = "running"
+TASK_STATE_DEAD = "dead"
+
+CLIENT_TERMINAL = {ALLOC_CLIENT_COMPLETE, ALLOC_CLIENT_FAILED, ALLOC_CLIENT_LOST}
+ZERO_TIME = "0001-01-01T00:00:00Z"
+
+
+class TaskEvent(Base):
+    Type: str = ""
+    Time: int = 0
+    Message: str = ""
+    DisplayMessage: str = ""
+    Details: dict[str, str] = {}
+    FailsTask: bool = False
+    RestartReason: str = ""
+    SetupError: str = ""
+    DriverError: str = ""
+    DriverMessage: str = ""
+    ExitCode: int = 0
+    Signal: int = 0
+    KillReason: str = ""
+    KillTimeout: int = 0
+    KillError: str = ""
+    StartDelay: int = 0
+    DownloadError: str = ""
+    ValidationError: str = ""
+    DiskLimit: int = 0
+    DiskSize: int = 0
+    FailedSibling: str = ""
+    VaultError: str = ""
+    TaskSignalReason: str = ""
+    TaskSignal: str = ""
+    GenericSource: str = ""
+
+
+class TaskState(Base):
+    State: str = TASK_STATE_PENDING
+    Failed: bool = False
+    Restarts: int = 0
+    LastRestart: str = ZERO_TIME
+    StartedAt: str = ZERO_TIME
+    FinishedAt: str = ZERO_TIME
+    Events: list[TaskEvent] = []
+    TaskHandle: Any = None
+
+
+class NodeScoreMeta(Base):
+    NodeID: str = ""
+    Scores: dict[str, float] = {}
+    NormScore: float = 0.0
+
+
+class AllocMetric(Base):
+    NodesEvaluated: int = 0
+    NodesFiltered: int = 0
+    NodesInPool: int = 0
+    NodesAvailable: dict[str, int] = {}
+    ClassFiltered: dict[str, int] | None = None
+    ConstraintFiltered: dict[str, int] | None = None
+    NodesExhausted: int = 0
+    ClassExhausted: dict[str, int] | None = None
+    DimensionExhausted: dict[str, int] | None = None
+    QuotaExhausted: list[str] | None = None
+    ResourcesExhausted: dict[str, Any] | None = None
+    Scores: dict[str, float] | None = None
+    ScoreMetaData: list[NodeScoreMeta] | None = None
+    AllocationTime: int = 0
+    CoalescedFailures: int = 0
+
+
+class RescheduleEvent(Base):
+    RescheduleTime: int = 0
+    PrevAllocID: str = ""
+    PrevNodeID: str = ""
+    Delay: int = 0
+
+
+class RescheduleTracker(Base):
+    Events: list[RescheduleEvent] = []
+
+
+class DesiredTransition(Base):
+    Migrate: bool | None = None
+    Reschedule: bool | None = None
+    ForceReschedule: bool | None = None
+    NoShutdownDelay: bool | None = None
+
+
+class Allocation(Base):
+    ID: str = ""
+    Namespace: str = "default"
+    EvalID: str = ""
+    Name: str = ""
+    NodeID: str = ""
+    NodeName: str = ""
+    JobID: str = ""
+    Job: Job | None = None
+    TaskGroup: str = ""
+    Resources: Resources | None = None
+    TaskResources: dict[str, Resources] | None = None
+    AllocatedResources: AllocatedResources | None = None
+    Metrics: AllocMetric | None = None
+    DesiredStatus: str = ALLOC_DESIRED_RUN
+    DesiredDescription: str = ""
+    DesiredTransition: DesiredTransition = field(default_factory=DesiredTransition)
+    ClientStatus: str = ALLOC_CLIENT_PENDING
+    ClientDescription: str = ""
+    TaskStates: dict[str, TaskState] | None = None
+    AllocStates: list[dict[str, Any]] | None = None
+    PreviousAllocation: str = ""
+    NextAllocation: str = ""
+    DeploymentID: str = ""
+    DeploymentStatus: dict[str, Any] | None = None
+    RescheduleTracker: RescheduleTracker | None = None
+    NetworkStatus: dict[str, Any] | None = None
+    FollowupEvalID: str = ""
+    PreemptedAllocations: list[str] | None = None
+    PreemptedByAllocation: str = ""
+    SignedIdentities: dict[str, str] | None = None
+    CreateIndex: int = 0
+    ModifyIndex: int = 0
+    AllocModifyIndex: int = 0
+    CreateTime: int = 0
+    ModifyTime: int = 0
+
+    def server_terminal(self) -> bool:
+        return self.DesiredStatus in (ALLOC_DESIRED_STOP, ALLOC_DESIRED_EVICT)
+
+    def client_terminal(self) -> bool:
+        return self.ClientStatus in CLIENT_TERMINAL
+
+    def terminal(self) -> bool:
+        return self.server_terminal() or self.client_terminal()
+
+    def index(self) -> int:
+        """The alloc's index in its group, parsed from `job.group[i]`."""
+        start = self.Name.rfind("[")
+        return int(self.Name[start + 1:-1]) if start >= 0 else 0

@@ -1,0 +1,33 @@
+"""Shared base for every struct: Nomad's JSON field names, unknown fields rejected."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import msgspec
+
+
+class Base(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Base of all API/state objects. Field names are Nomad's JSON names."""
+
+
+def generate_uuid() -> str:
+    """A random UUID in Nomad's format (8-4-4-4-12 lowercase hex)."""
+    b = os.urandom(16).hex()
+    return f"{b[:8]}-{b[8:12]}-{b[12:16]}-{b[16:20]}-{b[20:]}"
+
+
+def now_ns() -> int:
+    return time.time_ns()
+
+
+def to_builtins(obj: Any) -> Any:
+    """Struct → plain dicts/lists (JSON-ready)."""
+    return msgspec.to_builtins(obj)
+
+
+SECOND = 1_000_000_000
+MINUTE = 60 * SECOND
+HOUR = 60 * MINUTE

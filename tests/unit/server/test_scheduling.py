@@ -1,0 +1,152 @@
+"""The server end to end in one process: nodes register, jobs place, stop and update."""
+
+import asyncio
+
+import pytest
+
+from pynomad.server import Server, ServerConfig
+from pynomad.structs import (DriverInfo, Job, Node, NodeCpuResources, NodeMemoryResources,
+                             NodeDiskResources, NodeDiskResources,
+                             NodeResources, Resources, Task, TaskGroup, Constraint)
+
+
+def make_node(i: int, cpu: int = 4000, mem: int = 8192, dc: str = "dc1") -> Node:
+    return Node(ID=f"00000000-0000-0000-0000-{i:012d}", SecretID=f"secret-{i}", Name=f"node-{i}",
+                Datacenter=dc, Status="ready",
+                Attributes={"kernel.name": "linux", "driver.raw_exec": "1",
+                            "unique.hostname": f"node-{i}"},
+                Drivers={"raw_exec": DriverInfo(Detected=True, Healthy=True)},
+                NodeResources=NodeResources(Cpu=NodeCpuResources(CpuShares=cpu),
+                                            Memory=NodeMemoryResources(MemoryMB=mem),
+                                            Disk=NodeDiskResources(DiskMB=100_000)))
+
+
+def make_job(job_id: str = "web", count: int = 3, typ: str = "service", cpu: int = 100,
+             command: str = "sleep") -> Job:
+    task = Task(Name="t", Driver="raw_exec", Config={"command": command, "args": ["100"]},
+                Resources=Resources(CPU=cpu, MemoryMB=64))
+    return Job(ID=job_id, Type=typ, TaskGroups=[TaskGroup(Name="g", Count=count, Tasks=[task])])
+
+
+async def settle(server: Server) -> None:
+    """Wait until the broker has nothing ready or in flight."""
+    for _ in range(500):
+        stats = server.broker.stats()
+        if not (stats["TotalReady"] or stats["TotalUnacked"] or stats["TotalPending"]):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"broker never settled: {server.broker.stats()}")
+
+
+@pytest.fixture
+def run():
+    def runner(coro_fn):
+        async def main():
+            server = Server(ServerConfig(num_schedulers=1))
+            await server.start()
+            try:
+                await coro_fn(server)
+            finally:
+                await server.stop()
+        asyncio.run(main())
+    return runner
+
+
+def live(server, job_id="web"):
+    return [a for a in server.state.allocs_by_job_id("default", job_id) if not a.terminal()]
+
+
+def test_service_job_places_count_allocs(run):
+    async def body(server):
+        for i in range(3):
+            await server.nodes.register(make_node(i))
+        out = await server.jobs.register(make_job())
+        await settle(server)
+        allocs = live(server)
+        assert len(allocs) == 3
+        assert sorted(a.Name for a in allocs) == ["web.g[0]", "web.g[1]", "web.g[2]"]
+        ev = server.state.eval_by_id(out["EvalID"])
+        assert ev.Status == "complete"
+        assert server.state.job_by_id("default", "web").Status == "running"
+        summary = server.state.job_summary("default", "web").Summary["g"]
+        assert summary.Starting == 3 and summary.Queued == 0
+    run(body)
+
+
+def test_stop_and_purge(run):
+    async def body(server):
+        await server.nodes.register(make_node(0))
+        await server.jobs.register(make_job(count=2))
+        await settle(server)
+        await server.jobs.deregister("default", "web", purge=False)
+        await settle(server)
+        job = server.state.job_by_id("default", "web")
+        assert job.Stop and job.Version == 1 and job.Status == "dead"
+        assert live(server) == []
+        stopped = server.state.allocs_by_job_id("default", "web")
+        assert {a.DesiredDescription for a in stopped} == {"alloc not needed due to job update"}
+        await server.jobs.deregister("default", "web", purge=True)
+        assert server.state.job_by_id("default", "web") is None
+    run(body)
+
+
+def test_job_update_creates_version_and_replaces_allocs(run):
+    async def body(server):
+        await server.nodes.register(make_node(0))
+        await server.jobs.register(make_job(count=2))
+        await settle(server)
+        first = {a.ID for a in live(server)}
+        same = await server.jobs.register(make_job(count=2))
+        assert server.state.job_by_id("default", "web").Version == 0
+        changed = make_job(count=2, command="true")
+        await server.jobs.register(changed)
+        await settle(server)
+        assert server.state.job_by_id("default", "web").Version == 1
+        now = live(server)
+        assert len(now) == 2 and not ({a.ID for a in now} & first)
+        assert all(a.PreviousAllocation in first for a in now)
+        assert same["JobModifyIndex"] < server.state.job_by_id("default", "web").JobModifyIndex
+    run(body)
+
+
+def test_unplaceable_job_blocks_then_places_when_node_joins(run):
+    async def body(server):
+        await server.nodes.register(make_node(0, cpu=500))
+        out = await server.jobs.register(make_job(count=1, cpu=1000))
+        await settle(server)
+        ev = server.state.eval_by_id(out["EvalID"])
+        assert ev.FailedTGAllocs["g"].DimensionExhausted == {"cpu": 1}
+        assert ev.BlockedEval and server.state.eval_by_id(ev.BlockedEval).Status == "blocked"
+        assert live(server) == []
+        await server.nodes.register(make_node(1, cpu=4000))
+        await settle(server)
+        assert [a.NodeID for a in live(server)] == [make_node(1).ID]
+    run(body)
+
+
+def test_constraint_filters_nodes(run):
+    async def body(server):
+        a, b = make_node(0), make_node(1)
+        b.Attributes["kernel.name"] = "darwin"
+        await server.nodes.register(a)
+        await server.nodes.register(b)
+        job = make_job(count=4)
+        job.Constraints = [Constraint(LTarget="${attr.kernel.name}", RTarget="linux", Operand="=")]
+        await server.jobs.register(job)
+        await settle(server)
+        assert {x.NodeID for x in live(server)} == {a.ID}
+    run(body)
+
+
+def test_down_node_allocs_are_lost_and_replaced(run):
+    async def body(server):
+        await server.nodes.register(make_node(0))
+        await server.jobs.register(make_job(count=2))
+        await settle(server)
+        await server.nodes.register(make_node(1))
+        await server.nodes.mark_down(make_node(0).ID)
+        await settle(server)
+        old = [x for x in server.state.allocs_by_job_id("default", "web") if x.NodeID == make_node(0).ID]
+        assert {x.ClientStatus for x in old} == {"lost"}
+        assert {x.NodeID for x in live(server)} == {make_node(1).ID}
+    run(body)
