@@ -1,0 +1,216 @@
+"""Entry point of the ``nomad`` command: resolves the (nested) subcommand and runs it.
+
+Behaves like mitchellh/cli as used by Nomad: ``-h``/``-help``/``--help``
+anywhere (before ``--``) prints the command's help and exits 0; ``-v``/``-version``
+before the subcommand prints the version; an unknown command prints the
+command list and exits 127. Command modules are imported lazily so that
+``nomad version`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+# name -> (target "module:function", synopsis). A target of None is a noun
+# whose Run prints its help (exit 1).
+COMMANDS: dict[str, tuple[str | None, str]] = {
+    "agent": ("agent_cmd:run", "Runs a Nomad agent"),
+    "agent-info": ("server:agent_info", "Display status information about the local agent"),
+    "version": ("version:run", "Prints the Nomad version"),
+    "status": ("status:run", "Display the status output for a resource"),
+    "job": (None, "Interact with jobs"),
+    "job run": ("jobfile:run", "Run a new job or update an existing job"),
+    "job plan": ("jobdiff:plan", "Dry-run a job update to determine its effects"),
+    "job validate": ("jobfile:validate", "Checks if a given job specification is valid"),
+    "job init": ("jobfile:init", "Create an example job file"),
+    "job status": ("job:status", "Display status information about a job"),
+    "job stop": ("job:stop", "Stop a running job"),
+    "job inspect": ("job:inspect", "Inspect a submitted job"),
+    "job allocs": ("job:allocs", "List allocations for a job"),
+    "job history": ("job:history", "Display all tracked versions of a job"),
+    "job eval": ("job_actions:evaluate", "Force an evaluation for the job"),
+    "job revert": ("job_actions:revert", "Revert to a prior version of the job"),
+    "job dispatch": ("job_actions:dispatch", "Dispatch an instance of a parameterized job"),
+    "job scale": ("job_actions:scale", "Change the count of a job's task group"),
+    "job periodic": (None, "Interact with periodic jobs"),
+    "job periodic force": ("job_actions:periodic_force", "Force the launch of a periodic job"),
+    "job deployments": ("deployment:job_deployments", "List deployments for a job"),
+    "job promote": ("deployment:job_promote", "Promote a job's canaries"),
+    "alloc": (None, "Interact with allocations"),
+    "alloc status": ("alloc:status", "Display allocation status information and metadata"),
+    "alloc logs": ("alloc_logs:logs", "Streams the logs of a task."),
+    "alloc stop": ("alloc:stop", "Stop and reschedule a running allocation"),
+    "alloc restart": ("alloc:restart", "Restart a running allocation"),
+    "alloc signal": ("alloc:signal", "Signal a running allocation"),
+    "node": (None, "Interact with nodes"),
+    "node status": ("node:status", "Display status information about nodes"),
+    "node eligibility": ("node:eligibility", "Toggle scheduling eligibility for a given node"),
+    "node drain": ("node:drain", "Toggle drain mode on a given node"),
+    "eval": (None, "Interact with evaluations"),
+    "eval status": ("eval:status", "Display evaluation status and placement failure reasons"),
+    "eval list": ("eval:list_evals", "List the set of evaluations processed by Nomad"),
+    "deployment": (None, "Interact with deployments"),
+    "deployment status": ("deployment:status", "Display the status of a deployment"),
+    "deployment list": ("deployment:list_deployments", "List all deployments"),
+    "deployment promote": ("deployment:promote", "Promote canaries in a deployment"),
+    "deployment fail": ("deployment:fail", "Manually fail a deployment"),
+    "server": (None, "Interact with servers"),
+    "server members": ("server:members", "Display a list of known servers and their status"),
+    "system": (None, "Interact with the system API"),
+    "system gc": ("system:gc", "Run the system garbage collection process"),
+    "system reconcile": (None, "Reconciles the Nomad system"),
+    "system reconcile summaries": ("system:reconcile_summaries",
+                                   "Reconciles the summaries of all registered jobs"),
+}
+
+ALIASES: dict[str, str] = {
+    "run": "job run",
+    "plan": "job plan",
+    "stop": "job stop",
+    "validate": "job validate",
+    "inspect": "job inspect",
+    "init": "job init",
+    "alloc-status": "alloc status",
+    "eval-status": "eval status",
+    "node-status": "node status",
+    "node-drain": "node drain",
+    "logs": "alloc logs",
+    "server-members": "server members",
+}
+
+COMMON = ["run", "stop", "status", "alloc", "job", "node", "agent"]
+
+_HELP_FLAGS = ("-h", "-help", "--help")
+_VERSION_FLAGS = ("-v", "-version", "--version")
+
+
+def _known(name: str) -> bool:
+    return name in COMMANDS or name in ALIASES
+
+
+def resolve(args: list[str]) -> tuple[str, list[str], list[str]]:
+    """Split ``args`` into (command name, command args, flags seen before the command)."""
+    top_flags: list[str] = []
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg.startswith("-"):
+            top_flags.append(arg)
+            continue
+        words = args[i:]
+        for n in range(len(words), 0, -1):
+            candidate = " ".join(words[:n])
+            if _known(candidate):
+                return candidate, list(words[n:]), top_flags
+        return arg, list(args[i + 1:]), top_flags
+    return "", [], top_flags
+
+
+def top_help() -> str:
+    """The top-level usage text listing the commands."""
+    lines = ["Usage: nomad [-version] [-help] [-autocomplete-(un)install] <command> [args]", "",
+             "Common commands:"]
+    width = max(len(c) for c in COMMON)
+    for name in COMMON:
+        lines.append(f"    {name.ljust(width)}    {_synopsis(name)}")
+    lines += ["", "Other commands:"]
+    others = sorted(n for n in COMMANDS if " " not in n and n not in COMMON)
+    width = max(len(n) for n in others)
+    for name in others:
+        lines.append(f"    {name.ljust(width)}    {_synopsis(name)}")
+    return "\n".join(lines)
+
+
+def _synopsis(name: str) -> str:
+    name = ALIASES.get(name, name)
+    return COMMANDS[name][1]
+
+
+def noun_help(noun: str) -> str:
+    """Help for a noun (``nomad job``): its subcommands and their synopses."""
+    subs = sorted(n for n in COMMANDS if n.startswith(noun + " ")
+                  and " " not in n[len(noun) + 1:])
+    lines = [f"Usage: nomad {noun} <subcommand> [options] [args]", "",
+             f"  {COMMANDS[noun][1]}. Run 'nomad {noun} <subcommand> -h' for help", "",
+             "Subcommands:"]
+    width = max((len(s) - len(noun) - 1 for s in subs), default=0)
+    for sub in subs:
+        lines.append(f"    {sub[len(noun) + 1:].ljust(width)}    {COMMANDS[sub][1]}")
+    return "\n".join(lines)
+
+
+def _load(name: str):  # type: ignore[no-untyped-def]
+    import importlib
+
+    target = COMMANDS[name][0]
+    assert target is not None
+    module_name, func_name = target.split(":")
+    module = importlib.import_module(f"pynomad.cli.{module_name}")
+    return module, getattr(module, func_name)
+
+
+def _help_text(name: str, module) -> str:  # type: ignore[no-untyped-def]
+    text = getattr(module, "HELP", {}).get(name, "")
+    return text.strip("\n") or f"Usage: nomad {name} [options]"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``nomad`` command line; returns the process exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["agent"]:
+        from pynomad.cli.agent_cmd import run as agent_run
+
+        return agent_run(args[1:])
+    from pynomad.cli.ui import setup_ui
+
+    ui = setup_ui(args)
+    name, cmd_args, top_flags = resolve(args)
+    wants_help = any(a in _HELP_FLAGS for a in _args_before_dashdash(args))
+    if not name and any(f in _VERSION_FLAGS for f in top_flags):
+        name, top_flags = "version", []
+    if not name:
+        ui.output(top_help())
+        return 0 if wants_help else 127
+    name = ALIASES.get(name, name)
+    if name not in COMMANDS:
+        ui.output(top_help())
+        return 127
+    bad_top = [f for f in top_flags if f not in _HELP_FLAGS + _VERSION_FLAGS]
+    if COMMANDS[name][0] is None:
+        ui.output(noun_help(name))
+        return 0 if wants_help else 1
+    module, func = _load(name)
+    if wants_help:
+        ui.output(_help_text(name, module))
+        return 0
+    if bad_top:
+        ui.error("Invalid flags before the subcommand. If these flags are for\n"
+                 "the subcommand, please put them after the subcommand.\n")
+        ui.output(_help_text(name, module))
+        return 1
+    return _run(ui, name, module, func, cmd_args)
+
+
+def _args_before_dashdash(args: list[str]) -> list[str]:
+    return args[: args.index("--")] if "--" in args else args
+
+
+def _run(ui, name: str, module, func, cmd_args: list[str]) -> int:  # type: ignore[no-untyped-def]
+    from pynomad.cli.meta import CommandExit, Meta
+
+    meta = Meta(ui, name, _help_text(name, module))
+    try:
+        return int(func(meta, cmd_args) or 0)
+    except CommandExit as exc:
+        return exc.code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception as exc:  # noqa: BLE001 - never show a traceback
+        ui.error(f"Error: {exc}")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
