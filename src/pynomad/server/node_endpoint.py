@@ -23,18 +23,18 @@ class NodeEndpoint:
         self.server = server
 
     def _node_evals(self, node_id: str, node_index: int) -> list[Evaluation]:
-        """One eval per job with a live alloc on the node (Nomad's createNodeEvals)."""
+        """One eval per system job and per job with a live alloc on the node (Nomad's
+        createNodeEvals)."""
         st = self.server.state
         seen: set[tuple[str, str]] = set()
+        jobs = [st.job_by_id(a.Namespace, a.JobID) for a in st.allocs_by_node_id(node_id)
+                if not a.terminal()]
+        jobs += [j for j in st.jobs.values() if j.Type in ("system", "sysbatch") and not j.Stop]
         evals = []
-        for a in st.allocs_by_node_id(node_id):
-            key = (a.Namespace, a.JobID)
-            if key in seen or a.terminal():
+        for job in jobs:
+            if job is None or (job.Namespace, job.ID) in seen:
                 continue
-            seen.add(key)
-            job = st.job_by_id(*key)
-            if job is None:
-                continue
+            seen.add((job.Namespace, job.ID))
             evals.append(Evaluation(ID=generate_uuid(), Namespace=job.Namespace,
                                     Priority=job.Priority, Type=job.Type,
                                     TriggeredBy=TRIGGER_NODE_UPDATE, JobID=job.ID,
@@ -52,7 +52,7 @@ class NodeEndpoint:
         if existing is not None and existing.SecretID != node.SecretID:
             raise Forbidden("node secret ID does not match")
         transition = existing is None or existing.Status != node.Status
-        evals = self._node_evals(node.ID, 0) if transition and existing is not None else []
+        evals = self._node_evals(node.ID, 0) if transition else []
         index = await srv.commit(e.NodeRegister(Node=node, Evals=evals))
         for ev in evals:
             srv.broker.enqueue(ev)

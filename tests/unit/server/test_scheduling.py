@@ -150,3 +150,25 @@ def test_down_node_allocs_are_lost_and_replaced(run):
         assert {x.ClientStatus for x in old} == {"lost"}
         assert {x.NodeID for x in live(server)} == {make_node(1).ID}
     run(body)
+
+
+def test_system_job_lands_on_every_eligible_node_including_later_ones(run):
+    async def body(server):
+        await server.nodes.register(make_node(0))
+        await server.nodes.register(make_node(1))
+        bad = make_node(2)
+        bad.Attributes["kernel.name"] = "windows"
+        await server.nodes.register(bad)
+        job = make_job("sys", count=1, typ="system")
+        job.Constraints = [Constraint(LTarget="${attr.kernel.name}", RTarget="linux", Operand="=")]
+        await server.jobs.register(job)
+        await settle(server)
+        assert {a.NodeID for a in live(server, "sys")} == {make_node(0).ID, make_node(1).ID}
+        assert {a.Name for a in live(server, "sys")} == {"sys.g[0]"}
+        await server.nodes.register(make_node(3))
+        await settle(server)
+        assert {a.NodeID for a in live(server, "sys")} == {make_node(i).ID for i in (0, 1, 3)}
+        await server.jobs.deregister("default", "sys")
+        await settle(server)
+        assert live(server, "sys") == []
+    run(body)
