@@ -42,7 +42,7 @@ job "{job_id}" {{
       driver = "raw_exec"
       config {{
         command = "/bin/sh"
-        args    = ["-c", "exec sleep 1000 # {marker}"]
+        args    = ["-c", "sleep 1000; echo {marker}"]
       }}
       env {{
         MARKER = "{marker}"
@@ -134,7 +134,7 @@ def test_bad_input_gets_clear_errors(dev_agent: Agent):
         assert status == 404 and b"not found" in body, path
     assert dev_agent.get("/v1/jobs") == []
     proc = dev_agent.nomad("job", "status", "nope", check=False)
-    assert proc.returncode == 1 and proc.stderr.startswith("No job(s) with prefix or id")
+    assert proc.returncode == 1 and 'No job(s) with prefix or ID "nope" found' in proc.stderr
 
 
 def test_python_nomad_client(dev_agent: Agent):

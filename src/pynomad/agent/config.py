@@ -133,7 +133,7 @@ def _unwrap(value: Any) -> Any:
             return value[1:-1]
         return value
     if isinstance(value, list):
-        if value and all(isinstance(v, dict) and v.get("__is_block__") for v in value):
+        if value and all(_is_block(v) for v in value):
             out: dict[str, Any] = {}
             for v in value:
                 out = merge(out, _unwrap(v))
@@ -142,6 +142,15 @@ def _unwrap(value: Any) -> Any:
     if isinstance(value, dict):
         return {_unwrap(k): _unwrap(v) for k, v in value.items() if k != "__is_block__"}
     return value
+
+
+def _is_block(v: Any) -> bool:
+    """A block, or a labelled block (`plugin "raw_exec" {}` → {'"raw_exec"': {block}})."""
+    if not isinstance(v, dict):
+        return False
+    if v.get("__is_block__"):
+        return True
+    return len(v) == 1 and _is_block(next(iter(v.values())))
 
 
 def merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:

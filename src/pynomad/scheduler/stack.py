@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 import time
 
-from ..structs import (AllocatedResources, AllocatedSharedResources, AllocatedTaskResources,
+from ..structs import (AllocatedCpuResources, AllocatedMemoryResources, AllocatedResources,
+                       AllocatedSharedResources, AllocatedTaskResources, Resources,
                        AllocMetric, Comparable, Constraint, Job, Node, NodeScoreMeta,
                        TaskGroup, fits, score_fit)
 from ..structs.funcs import BINPACK_MAX_FIT_SCORE
@@ -169,12 +170,11 @@ def _allocated(tg: TaskGroup, ports) -> AllocatedResources:
     networks, mappings = ports
     tasks = {}
     for task in tg.Tasks or ():
-        res = task.Resources
+        res = task.Resources or Resources()
         tasks[task.Name] = AllocatedTaskResources(
-            Cpu={"CpuShares": res.CPU or 0, "ReservedCores": None} if res else {"CpuShares": 0},
-            Memory={"MemoryMB": res.MemoryMB or 0, "MemoryMaxMB": res.MemoryMaxMB or 0}
-            if res else {"MemoryMB": 0},
-        )
+            Cpu=AllocatedCpuResources(CpuShares=res.CPU or 0),
+            Memory=AllocatedMemoryResources(MemoryMB=res.MemoryMB or 0,
+                                            MemoryMaxMB=res.MemoryMaxMB or 0))
     disk = tg.EphemeralDisk.SizeMB if tg.EphemeralDisk and tg.EphemeralDisk.SizeMB else 0
     shared = AllocatedSharedResources(DiskMB=disk, Networks=networks or None,
                                       Ports=mappings or None)

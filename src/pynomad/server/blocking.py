@@ -30,9 +30,13 @@ class Watcher:
             return self.state.table_index(*tables)
         wait_s = min(wait_s or DEFAULT_WAIT_S, MAX_WAIT_S)
         wait_s += random.random() * wait_s / 16  # Nomad's jitter
+        return await self.wait_change(tables, min_index, wait_s)
+
+    async def wait_change(self, tables: tuple[str, ...], after_index: int, wait_s: float) -> int:
+        """Wait (up to `wait_s`) until the tables' index exceeds `after_index`."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_s
-        while self.state.table_index(*tables) <= min_index:
+        while self.state.table_index(*tables) <= after_index:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 break

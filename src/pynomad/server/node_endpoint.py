@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from msgspec.structs import replace
@@ -93,17 +94,16 @@ class NodeEndpoint:
             raise NotFound("node not found")
         if secret_id and node.SecretID != secret_id:
             raise Forbidden("node secret ID does not match")
-        loop_deadline = wait_s
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_s
         while True:
             allocs = srv.state.allocs_by_node_id(node_id)
             index = max((a.AllocModifyIndex for a in allocs), default=0)
-            if index > min_index or loop_deadline <= 0:
+            remaining = deadline - loop.time()
+            if index > min_index or remaining <= 0:
                 return {"Allocs": {a.ID: a.AllocModifyIndex for a in allocs},
                         "Index": max(index, 1)}
-            import time
-            t0 = time.monotonic()
-            await srv.watcher.wait(("allocs",), srv.state.table_index("allocs"), loop_deadline)
-            loop_deadline -= time.monotonic() - t0
+            await srv.watcher.wait_change(("allocs",), srv.state.table_index("allocs"), remaining)
 
     def get_allocs(self, alloc_ids: list[str]) -> dict:
         st = self.server.state

@@ -26,8 +26,10 @@ class Comparable:
         if ar is None:
             return
         for task in (ar.Tasks or {}).values():
-            self.cpu += (task.Cpu or {}).get("CpuShares", 0)
-            self.memory += (task.Memory or {}).get("MemoryMB", 0)
+            if task.Cpu is not None:
+                self.cpu += task.Cpu.CpuShares
+            if task.Memory is not None:
+                self.memory += task.Memory.MemoryMB
         if ar.Shared is not None:
             self.disk += ar.Shared.DiskMB
             for p in ar.Shared.Ports or ():

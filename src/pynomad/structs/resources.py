@@ -51,9 +51,19 @@ class AllocatedPortMapping(Base):
     HostIP: str = ""
 
 
+class AllocatedCpuResources(Base):
+    CpuShares: int = 0
+    ReservedCores: list[int] | None = None
+
+
+class AllocatedMemoryResources(Base):
+    MemoryMB: int = 0
+    MemoryMaxMB: int = 0
+
+
 class AllocatedTaskResources(Base):
-    Cpu: dict[str, int] | None = None
-    Memory: dict[str, int] | None = None
+    Cpu: AllocatedCpuResources | None = None
+    Memory: AllocatedMemoryResources | None = None
     Networks: list[NetworkResource] | None = None
     Devices: list[dict[str, Any]] | None = None
 
