@@ -15,7 +15,7 @@ import pytest
 
 from pynomad.cli.main import main
 
-API_DOCS = Path("/work/shared/reference/nomad-docs-v1.6.5/api-docs")
+API_DOCS = Path(__file__).resolve().parents[4] / "shared" / "reference/nomad-docs-v1.6.5/api-docs"
 
 
 def doc_sample(filename: str, heading: str, index: int = 0) -> Any:

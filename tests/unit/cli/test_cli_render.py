@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import doc_sample
+from conftest import API_DOCS, doc_sample
 
 EVAL_ID = "a9c9945b-2b45-4e1e-9dd5-5c5ee4f8f47b"
 ALLOC_ID = "a8198d79-cfdb-6593-a999-1e9adabcba2e"
@@ -240,7 +240,7 @@ def test_job_validate_json(run_cli, fake_nomad, tmp_path) -> None:
 def test_job_init(run_cli, tmp_path, monkeypatch, flag, name) -> None:
     monkeypatch.chdir(tmp_path)
     assert run_cli("job", "init", *flag) == (0, "Example job file written to example.nomad.hcl\n", "")
-    expected = open(f"/work/shared/examples/nomad-jobs/{name}").read()
+    expected = (API_DOCS.parents[2] / "examples" / "nomad-jobs" / name).read_text()
     assert (tmp_path / "example.nomad.hcl").read_text() == expected
     assert run_cli("init", *flag) == (1, "", "Job 'example.nomad.hcl' already exists\n")
 

@@ -8,7 +8,7 @@ import pytest
 
 from pynomad.jobspec import parse_job
 
-EXAMPLES = Path("/work/shared/examples/nomad-jobs")
+EXAMPLES = Path(__file__).resolve().parents[4] / "shared" / "examples/nomad-jobs"
 
 
 def job(body: str, **kw) -> dict:

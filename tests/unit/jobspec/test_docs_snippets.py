@@ -13,7 +13,7 @@ import pytest
 
 from pynomad.jobspec import JobspecError, parse_job
 
-DOCS = Path("/work/shared/reference/nomad-docs-v1.6.5/docs/job-specification")
+DOCS = Path(__file__).resolve().parents[4] / "shared" / "reference/nomad-docs-v1.6.5/docs/job-specification"
 
 _PATHS = ["", "job", "job/group", "job/group/task", "job/group/service", "job/group/service/connect",
           "job/group/service/connect/sidecar_service", "job/group/service/connect/sidecar_service/proxy",
