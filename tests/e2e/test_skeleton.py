@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import uuid
 
 from conftest import Agent, pids_with_marker, wait_for, write_job
@@ -184,3 +185,17 @@ def test_agent_restart_with_data_dir_keeps_jobs_and_reattaches(tmp_path):
     finally:
         agent.stop()
     wait_for(lambda: not pids_with_marker(marker), 30, what="task stopped")
+
+
+def test_dev_agent_shutdown_stops_its_tasks(tmp_path):
+    marker = f"marker-{uuid.uuid4().hex[:10]}"
+    agent = Agent(tmp_path).start()
+    try:
+        path = write_job(tmp_path, "dev.nomad", service_job("dev", marker, count=1))
+        agent.nomad("job", "run", "-detach", str(path))
+        agent.wait_allocs("dev", lambda a: running(a, 1))
+        wait_for(lambda: pids_with_marker(marker), 30, what="task process")
+        agent.kill(signal.SIGINT)
+        assert not pids_with_marker(marker)
+    finally:
+        agent.stop()

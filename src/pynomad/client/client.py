@@ -121,7 +121,8 @@ class Client:
                        loop.create_task(self._sync_loop(), name="client alloc sync")]
 
     async def shutdown(self) -> None:
-        """Stop the loops and runners; tasks keep running for the next start."""
+        """Stop the loops and runners; tasks keep running for the next start, except in
+        dev mode, where nothing persists and every allocation is destroyed (as Nomad does)."""
         for t in self._loops:
             t.cancel()
         await asyncio.gather(*self._loops, return_exceptions=True)
@@ -131,8 +132,12 @@ class Client:
                 await asyncio.wait_for(self._sync_once(), 2.0)
             except Exception as e:  # noqa: BLE001 - best effort on the way out
                 log.debug("final alloc sync failed: %s", e)
-        await asyncio.gather(*(r.shutdown() for r in self.runners.values()),
-                             return_exceptions=True)
+        if self.config.dev_mode:
+            await asyncio.gather(*(r.destroy() for r in self.runners.values()),
+                                 return_exceptions=True)
+        else:
+            await asyncio.gather(*(r.shutdown() for r in self.runners.values()),
+                                 return_exceptions=True)
         for t in list(self._gc):
             t.cancel()
 
