@@ -76,7 +76,11 @@ class Agent:
         self._log_file = open(self.log, "ab")
         self.proc = subprocess.Popen(args, stdout=self._log_file, stderr=subprocess.STDOUT,
                                      env=self.env())
-        wait_for(self._ready, 60, what=f"agent ready (log {self.log})")
+        try:
+            wait_for(self._ready, 60, what=f"agent ready (log {self.log})")
+        except BaseException:
+            self.kill()
+            raise
         return self
 
     def _ready(self):
