@@ -102,7 +102,11 @@ def main() -> int:
         batch_s = time.perf_counter() - t0
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.wait(60)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
     result = {"latency_median_s": statistics.median(latencies),
               "latency_p90_s": sorted(latencies)[int(0.9 * (len(latencies) - 1))],
               "runs": opts.runs, "batch_jobs": opts.batch, "batch_seconds": batch_s,

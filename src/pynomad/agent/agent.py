@@ -79,7 +79,7 @@ class Agent:
             region=cfg.region, node_class=str(c.get("node_class", "")),
             node_pool=str(c.get("node_pool", "default")), meta=meta, options=options,
             network_interface=str(c.get("network_interface", "")),
-            http_addr=cfg.advertise_addr("http"), dev_mode=cfg.dev,
+            http_addr=cfg.advertise_addr("http"), dev_mode=cfg.dev, state_fsync=not cfg.dev,
             cpu_total_compute=int(c.get("cpu_total_compute", 0)),
             memory_total_mb=int(c.get("memory_total_mb", 0)))
         raw_exec = cfg.dev or _plugin_enabled(cfg.extra.get("plugin"), "raw_exec") \
