@@ -6,7 +6,8 @@ import asyncio
 import logging
 import sys
 
-from .config import AgentConfig, ConfigError, apply, dev_config, load_paths
+from .config import (AgentConfig, ConfigError, apply, dev_config, load_paths,
+                     startup_warnings)
 
 AGENT_FLAGS = {
     "dev": "bool", "config": "list", "bind": "str", "data-dir": "str", "dc": "str",
@@ -75,6 +76,8 @@ def main(args: list[str]) -> int:
         sys.stderr.write(f"==> Error loading configuration: {err}\n")
         return 1
     _setup_logging(cfg)
+    for warning in startup_warnings(cfg):
+        print(f"==> Warning: {warning}", flush=True)
     _print_banner(cfg)
     from .agent import Agent, run_agent
 

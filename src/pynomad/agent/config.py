@@ -5,25 +5,18 @@ Files in a directory are merged in lexical order; later values win, blocks merge
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 from dataclasses import dataclass, field
 from typing import Any
 
-KNOWN_TOP_LEVEL = {
-    "name", "region", "datacenter", "data_dir", "plugin_dir", "bind_addr", "log_level",
-    "log_json", "log_file", "log_rotate_bytes", "log_rotate_duration", "log_rotate_max_files",
-    "log_include_location", "enable_debug", "enable_syslog", "syslog_facility",
-    "disable_update_check", "disable_anonymous_signature", "leave_on_interrupt",
-    "leave_on_terminate", "http_api_response_headers", "advertise", "addresses", "ports",
-    "server", "client", "acl", "tls", "telemetry", "consul", "vault", "autopilot", "limits",
-    "ui", "plugin", "audit", "sentinel", "reporting", "keyring",
-}
+from .config_schema import ROOT, SCHEMA
+
+KNOWN_TOP_LEVEL = set(SCHEMA[ROOT])
 
 
 class ConfigError(Exception):
-    pass
+    """The agent configuration cannot be used; the message says where and why."""
 
 
 @dataclass
@@ -42,6 +35,8 @@ class AgentConfig:
     server: dict[str, Any] = field(default_factory=dict)
     client: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    # problems found while loading the files that do not stop the agent
+    load_warnings: list[str] = field(default_factory=list)
 
     @property
     def server_enabled(self) -> bool:
@@ -86,71 +81,53 @@ def _first_private_ip() -> str:
 
 
 def load_paths(paths: list[str]) -> dict[str, Any]:
-    """Read every file (or directory's *.hcl/*.json, lexically) and merge them."""
+    """Read every file (or a directory's *.hcl/*.json, lexically) and merge them in order.
+
+    Later files win; blocks merge key by key, as Nomad's ``Config.Merge`` does.
+    Raises ConfigError naming ``file:line:col`` for syntax errors, unknown keys and
+    wrongly typed values.
+    """
+    from .config_load import WARNINGS_KEY
+
     merged: dict[str, Any] = {}
+    warnings: list[str] = []
     for path in paths:
-        if os.path.isdir(path):
-            files = sorted(os.path.join(path, n) for n in os.listdir(path)
-                           if n.endswith((".hcl", ".json")))
-        elif os.path.exists(path):
-            files = [path]
-        else:
-            raise ConfigError(f"Error loading configuration from {path}: no such file or directory")
-        for f in files:
-            merged = merge(merged, load_file(f))
+        for f in config_files(path):
+            data = load_file(f)
+            warnings += data.pop(WARNINGS_KEY, [])
+            merged = merge(merged, data)
+    if warnings:
+        merged[WARNINGS_KEY] = warnings
     return merged
 
 
+def config_files(path: str) -> list[str]:
+    """The files ``-config path`` names: the file itself, or a directory's config files."""
+    if os.path.isdir(path):
+        names = sorted(n for n in os.listdir(path)
+                       if n.endswith((".hcl", ".json")) and not n.startswith(".")
+                       and os.path.isfile(os.path.join(path, n)))
+        return [os.path.join(path, n) for n in names]
+    if os.path.exists(path):
+        return [path]
+    raise ConfigError(f"Error loading configuration from {path}: stat {path}: "
+                      "no such file or directory")
+
+
 def load_file(path: str) -> dict[str, Any]:
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
-    if path.endswith(".json"):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise ConfigError(f"{path}:{err.lineno}:{err.colno}: {err.msg}") from None
-    else:
-        import hcl2
+    """One file → its checked settings (ConfigError lists each problem with its position)."""
+    from .config_load import ConfigFileError, parse_text
 
-        try:
-            data = _unwrap(hcl2.loads(text))
-        except Exception as err:  # python-hcl2 raises lark errors with positions
-            raise ConfigError(f"{path}: {_first_line(err)}") from None
-    unknown = sorted(set(data) - KNOWN_TOP_LEVEL)
-    if unknown:
-        raise ConfigError(f"{path}: unexpected keys {', '.join(unknown)}")
-    return data
-
-
-def _first_line(err: Exception) -> str:
-    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-
-
-def _unwrap(value: Any) -> Any:
-    """python-hcl2's raw shapes → plain values: quoted strings unquoted, blocks merged."""
-    if isinstance(value, str):
-        if len(value) >= 2 and value[0] == value[-1] == '"':
-            return value[1:-1]
-        return value
-    if isinstance(value, list):
-        if value and all(_is_block(v) for v in value):
-            out: dict[str, Any] = {}
-            for v in value:
-                out = merge(out, _unwrap(v))
-            return out
-        return [_unwrap(v) for v in value]
-    if isinstance(value, dict):
-        return {_unwrap(k): _unwrap(v) for k, v in value.items() if k != "__is_block__"}
-    return value
-
-
-def _is_block(v: Any) -> bool:
-    """A block, or a labelled block (`plugin "raw_exec" {}` → {'"raw_exec"': {block}})."""
-    if not isinstance(v, dict):
-        return False
-    if v.get("__is_block__"):
-        return True
-    return len(v) == 1 and _is_block(next(iter(v.values())))
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"Error loading configuration from {path}: {err}") from None
+    try:
+        return parse_text(text, path)
+    except ConfigFileError as err:
+        raise ConfigError(f"Error loading configuration from {path}:\n"
+                          + "\n".join(f"  * {p}" for p in err.problems)) from None
 
 
 def merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
@@ -164,6 +141,11 @@ def merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
 
 
 def apply(cfg: AgentConfig, data: dict[str, Any]) -> AgentConfig:
+    """Overlay loaded settings (``load_paths`` output) on ``cfg``; returns ``cfg``."""
+    from .config_load import WARNINGS_KEY
+
+    data = dict(data)
+    cfg.load_warnings += data.pop(WARNINGS_KEY, [])
     for key in ("name", "region", "datacenter", "data_dir", "bind_addr", "log_level", "log_file"):
         if key in data:
             setattr(cfg, key, str(data[key]))
@@ -176,3 +158,10 @@ def apply(cfg: AgentConfig, data: dict[str, Any]) -> AgentConfig:
     cfg.extra = merge(cfg.extra, {k: v for k, v in data.items()
                                   if k not in {"ports", "addresses", "advertise", "server", "client"}})
     return cfg
+
+
+def startup_warnings(cfg: AgentConfig) -> list[str]:
+    """Warnings to print before the agent starts (missing certificate files...)."""
+    from .config_check import startup_warnings as _check
+
+    return list(cfg.load_warnings) + _check(cfg)

@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str | None, str]] = {
     "agent": ("agent_cmd:run", "Runs a Nomad agent"),
     "agent-info": ("server:agent_info", "Display status information about the local agent"),
     "version": ("version:run", "Prints the Nomad version"),
+    "fmt": ("fmt:run", "Rewrites Nomad config and job files to canonical format"),
     "status": ("status:run", "Display the status output for a resource"),
     "job": (None, "Interact with jobs"),
     "job run": ("jobfile:run", "Run a new job or update an existing job"),

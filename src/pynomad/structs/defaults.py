@@ -92,7 +92,9 @@ def canonicalize(job: Job, region: str = DEFAULT_REGION) -> Job:
 
 def _canonicalize_group(job: Job, tg: TaskGroup) -> None:
     if tg.Count is None:
-        tg.Count = 1
+        # as api.TaskGroup.Canonicalize: a scaling block's min is the initial count
+        scaling_min = (tg.Scaling or {}).get("Min") if isinstance(tg.Scaling, dict) else None
+        tg.Count = int(scaling_min) if scaling_min is not None else 1
     tg.RestartPolicy = _merge(default_restart_policy(job.Type), tg.RestartPolicy)
     resched = default_reschedule_policy(job.Type)
     if resched is not None:

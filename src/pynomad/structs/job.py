@@ -81,6 +81,7 @@ class EphemeralDisk(Base):
 class LogConfig(Base):
     MaxFiles: int | None = None
     MaxFileSizeMB: int | None = None
+    Enabled: bool | None = None
     Disabled: bool | None = None
 
 
