@@ -1,6 +1,7 @@
 """The Client against a tiny in-memory RPC server speaking the pynomad RPC protocol."""
 
 import asyncio
+import dataclasses
 import os
 
 import msgspec
@@ -195,6 +196,10 @@ def test_client_end_to_end(client_config, tmp_path):
 
 
 def test_client_restart_reattaches_running_task(client_config):
+    # not dev mode: a dev client destroys its allocations on shutdown
+    client_config = dataclasses.replace(client_config, dev_mode=False,
+                                        initial_heartbeat_stagger_s=0.0)
+
     async def main():
         server = FakeServer()
         await server.start()
