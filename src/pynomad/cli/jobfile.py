@@ -301,7 +301,7 @@ def validate(meta: Meta, args: list[str]) -> int:
     except APIError as exc:
         if exc.status:
             raise meta.fail(f"Error validating job: {exc}") from None
-        resp = {"DriverConfigValidated": False}
+        resp = _validate_local(meta, job)
     if not resp.get("DriverConfigValidated"):
         ui.output(ui.colorize("[bold][yellow]Driver configuration not validated since "
                               "connection to Nomad agent couldn't be established.[reset]\n"))
@@ -313,6 +313,22 @@ def validate(meta: Meta, args: list[str]) -> int:
         ui.output(ui.colorize(f"[bold][yellow]Job Warnings:\n{resp['Warnings']}[reset]\n"))
     ui.output(ui.colorize("[bold][green]Job validation successful[reset]"))
     return 0
+
+
+def _validate_local(meta: Meta, job: dict) -> dict:
+    """No agent reachable: validate here, as Nomad's CLI falls back to doing."""
+    import msgspec
+
+    from ..structs import Job, ValidationError, canonicalize, format_errors, validate_job
+
+    try:
+        parsed = canonicalize(msgspec.convert(job, Job))
+        validate_job(parsed)
+    except msgspec.ValidationError as exc:
+        raise meta.fail(f"Error validating job: {exc}") from None
+    except ValidationError as exc:
+        return {"DriverConfigValidated": False, "Error": format_errors(exc.errors)}
+    return {"DriverConfigValidated": False}
 
 
 # --------------------------------------------------------------------------- #
