@@ -4,16 +4,25 @@ No I/O and no asyncio: schedulers read a `State` view and yield Plans. Imports `
 only.
 """
 
+from typing import Any
+
+from .config import PreemptionConfig, SchedulerConfig  # noqa: F401
 from .generic import GenericScheduler, Outcome  # noqa: F401
 
 
-def new_scheduler(eval_type: str, state, now: int, algorithm: str = "binpack"):
-    """The scheduler for an evaluation's job type."""
+def new_scheduler(eval_type: str, state, now: int, algorithm: str | None = "binpack",
+                  config: Any = None):
+    """The scheduler for an evaluation's job type.
+
+    `config` is an optional SchedulerConfiguration (a `SchedulerConfig`, an API-shaped or
+    agent-config dict, or any object with those attributes); its SchedulerAlgorithm wins
+    over `algorithm` when it names one.
+    """
+    cfg = SchedulerConfig.from_any(config, algorithm)
     if eval_type in ("service", "batch"):
-        return GenericScheduler(state, batch=eval_type == "batch", now=now, algorithm=algorithm)
+        return GenericScheduler(state, batch=eval_type == "batch", now=now, config=cfg)
     if eval_type in ("system", "sysbatch"):
         from .system import SystemScheduler
 
-        return SystemScheduler(state, sysbatch=eval_type == "sysbatch", now=now,
-                               algorithm=algorithm)
+        return SystemScheduler(state, sysbatch=eval_type == "sysbatch", now=now, config=cfg)
     raise ValueError(f"unsupported scheduler type {eval_type!r}")

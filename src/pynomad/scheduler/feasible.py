@@ -41,8 +41,10 @@ def check_constraint(operand: str, lval: str | None, rval: str | None,
     """Nomad's checkConstraint for every operator that compares two values."""
     if operand in ("=", "==", "is"):
         return lfound and rfound and lval == rval
+    if operand in ("distinct_hosts", "distinct_property"):
+        return True  # checked against proposed allocations by the stack
     if operand in ("!=", "not"):
-        return lval != rval
+        return (lval or "") != (rval or "")
     if operand in ("<", "<=", ">", ">="):
         return lfound and rfound and _check_order(operand, lval, rval)
     if operand == "is_set":
@@ -122,16 +124,39 @@ def _version_op(op: str, have, want, raw: str) -> bool:
 
 
 def meets_constraint(c: Constraint, node: Node) -> bool:
-    if c.Operand in ("distinct_hosts", "distinct_property"):
-        return True  # checked against proposed allocations by the stack
     lval, lfound = resolve_target(c.LTarget, node)
     rval, rfound = resolve_target(c.RTarget, node)
     return check_constraint(c.Operand, lval, rval, lfound, rfound)
 
 
+_ESCAPING_PREFIXES = ("${unique.", "${node.unique.", "${attr.unique.", "${meta.unique.")
+
+
+def target_escapes(target: str) -> bool:
+    """Whether a target names a unique attribute, which the computed class doesn't hash."""
+    return target.startswith(_ESCAPING_PREFIXES)
+
+
 def escapes_class(constraints: list[Constraint]) -> bool:
     """Constraints on unique attributes can't be cached per computed class."""
-    return any("unique." in c.LTarget or "unique." in c.RTarget for c in constraints)
+    return any(target_escapes(c.LTarget) or target_escapes(c.RTarget) for c in constraints)
+
+
+def constraint_string(c: Constraint) -> str:
+    """How a constraint is named in AllocMetric.ConstraintFiltered (Constraint.String)."""
+    return f"{c.LTarget} {c.Operand} {c.RTarget}"
+
+
+_TRUE = {"1", "t", "T", "TRUE", "true", "True"}
+_FALSE = {"0", "f", "F", "FALSE", "false", "False"}
+
+
+def distinct_hosts_enabled(constraints: list[Constraint] | None) -> bool:
+    """The first distinct_hosts constraint decides: empty or unparsable RTarget means on."""
+    for c in constraints or ():
+        if c.Operand == "distinct_hosts":
+            return c.RTarget == "" or c.RTarget in _TRUE or c.RTarget not in _FALSE
+    return False
 
 
 def has_driver(node: Node, driver: str) -> bool:

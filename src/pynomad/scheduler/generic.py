@@ -13,19 +13,23 @@ from dataclasses import dataclass, field
 
 from msgspec.structs import replace
 
-from ..structs import (ALLOC_CLIENT_PENDING, ALLOC_DESIRED_RUN, EVAL_STATUS_BLOCKED,
-                       EVAL_STATUS_COMPLETE, EVAL_STATUS_FAILED, EVAL_STATUS_PENDING,
+from ..structs import (ALLOC_CLIENT_FAILED, ALLOC_CLIENT_PENDING, ALLOC_DESIRED_RUN,
+                       EVAL_STATUS_BLOCKED, EVAL_STATUS_COMPLETE, EVAL_STATUS_FAILED, EVAL_STATUS_PENDING,
                        TRIGGER_MAX_PLANS, TRIGGER_QUEUED_ALLOCS, TRIGGER_RETRY_FAILED_ALLOC,
                        Allocation, AllocMetric, Evaluation, Job, Node, Plan, PlanResult,
                        RescheduleEvent, RescheduleTracker, generate_uuid)
-from .context import EvalContext, State
+from .config import SchedulerConfig
+from .context import EvalContext, EvalEligibility, State
 from .feasible import in_datacenters
+from .metrics import exhaust_resources
 from .reconcile import BATCHED_FAILED_WINDOW_NS, AllocReconciler, Placement, Results
 from .reschedule import next_delay
 from .stack import GenericStack
 
 MAX_SERVICE_ATTEMPTS = 5
 MAX_BATCH_ATTEMPTS = 2
+DESC_BLOCKED_MAX_PLAN = "created due to placement conflicts"
+DESC_BLOCKED_FAILED_PLACEMENTS = "created to place remaining allocations"
 
 
 @dataclass
@@ -35,13 +39,16 @@ class Outcome:
 
 
 class GenericScheduler:
-    def __init__(self, state: State, batch: bool, now: int, algorithm: str = "binpack",
-                 rng: random.Random | None = None) -> None:
+    def __init__(self, state: State, batch: bool, now: int, algorithm: str | None = None,
+                 rng: random.Random | None = None, config: SchedulerConfig | None = None
+                 ) -> None:
         self.state = state
         self.batch = batch
         self.now = now
-        self.algorithm = algorithm
+        self.config = SchedulerConfig.from_any(config, algorithm)
+        self.algorithm = self.config.SchedulerAlgorithm
         self.rng = rng or random.Random()
+        self.eligibility: EvalEligibility | None = None
 
     def process(self, ev: Evaluation) -> Generator[Plan, PlanResult, Outcome]:
         limit = MAX_BATCH_ATTEMPTS if self.batch else MAX_SERVICE_ATTEMPTS
@@ -67,13 +74,14 @@ class GenericScheduler:
         nodes = {a.NodeID: self.state.node_by_id(a.NodeID) for a in allocs}
         results = AllocReconciler(job, ev.JobID, self.batch, allocs, nodes, self.now).compute()
         ctx = EvalContext(self.state, plan, self.rng)
+        self.eligibility = ctx.eligibility
         for stop in results.stop:
-            plan.append_stopped(stop.alloc, stop.desc, stop.client_status)
+            ctx.stop(stop.alloc, stop.desc, stop.client_status)
         for a in results.inplace:
-            plan.append_alloc(replace(a, Job=job))
+            ctx.update_in_place(replace(a, Job=job))
         placements = list(results.place)
         for a, tg in results.destructive:
-            plan.append_stopped(a, "alloc is being updated due to job update")
+            ctx.stop(a, "alloc is being updated due to job update")
             placements.append(Placement(a.Name, tg, a))
         failed, queued = self._place(ctx, ev, job, placements)
         followups = self._followups(ev, results)
@@ -88,37 +96,55 @@ class GenericScheduler:
         queued: dict[str, int] = {}
         if job is None or not placements:
             return failed, queued
-        nodes, by_dc, in_pool = self._ready_nodes(job)
-        stack = GenericStack(ctx, job, nodes, self.batch, self.algorithm)
+        nodes, by_dc = self._ready_nodes(job)
+        stack = GenericStack(ctx, job, nodes, self.batch, config=self.config)
+        preempt = self.config.preemption_enabled("batch" if self.batch else "service")
         for p in placements:
             name = p.tg.Name
             queued.setdefault(name, 0)
             if name in failed:
                 failed[name].CoalescedFailures += 1
+                exhaust_resources(failed[name], p.tg)
                 queued[name] += 1
                 continue
-            metric = AllocMetric(NodesAvailable=dict(by_dc), NodesInPool=in_pool)
-            penalty = {p.previous.NodeID} if p.previous is not None and p.reschedule else set()
-            option = stack.select(p.tg, metric, penalty)
+            metric, option = self._select(stack, p, by_dc, len(nodes), preempt)
             if option is None:
+                exhaust_resources(metric, p.tg)
                 failed[name] = metric
                 queued[name] += 1
                 continue
-            ctx.add_placement(self._new_alloc(ev, job, p, option, metric))
+            alloc = self._new_alloc(ev, job, p, option, metric)
+            for victim in option.preempted or ():
+                ctx.preempt(victim, alloc.ID)
+            if option.preempted:
+                alloc.PreemptedAllocations = [v.ID for v in option.preempted]
+            ctx.add_placement(alloc)
         return failed, queued
 
-    def _ready_nodes(self, job: Job) -> tuple[list[Node], dict[str, int], int]:
-        nodes, by_dc, in_pool = [], {}, 0
+    @staticmethod
+    def _select(stack: GenericStack, p: Placement, by_dc: dict[str, int], in_pool: int,
+                preempt: bool):
+        """Select a node; with preemption enabled, retry allowing evictions (Nomad's
+        selectNextOption). Returns the metric of the last attempt and the option."""
+        penalty = penalty_nodes(p.previous)
+        metric = AllocMetric(NodesAvailable=dict(by_dc), NodesInPool=in_pool)
+        option = stack.select(p.tg, metric, penalty)
+        if option is None and preempt:
+            metric = AllocMetric(NodesAvailable=dict(by_dc), NodesInPool=in_pool)
+            option = stack.select(p.tg, metric, penalty, preempt=True)
+        return metric, option
+
+    def _ready_nodes(self, job: Job) -> tuple[list[Node], dict[str, int]]:
+        """Ready nodes in the job's node pool and datacenters, and their count per DC."""
+        nodes, by_dc = [], {}
         for node in self.state.nodes_list():
-            if node.NodePool != job.NodePool and job.NodePool not in ("all", None):
+            if node.NodePool != job.NodePool and job.NodePool not in ("all", "", None):
                 continue
-            in_pool += 1
             if not node.ready() or not in_datacenters(node, job.Datacenters or ["*"]):
                 continue
             nodes.append(node)
             by_dc[node.Datacenter] = by_dc.get(node.Datacenter, 0) + 1
-        nodes.sort(key=lambda n: n.ID)
-        return nodes, by_dc, in_pool
+        return nodes, by_dc
 
     def _new_alloc(self, ev: Evaluation, job: Job, p: Placement, option, metric) -> Allocation:
         alloc = Allocation(
@@ -142,8 +168,7 @@ class GenericScheduler:
                 MAX_BATCH_ATTEMPTS if self.batch else MAX_SERVICE_ATTEMPTS)
         if failed and job is not None and not job.Stop:
             trigger = TRIGGER_MAX_PLANS if status == EVAL_STATUS_FAILED else TRIGGER_QUEUED_ALLOCS
-            blocked = _child_eval(ev, trigger, EVAL_STATUS_BLOCKED)
-            blocked.PreviousEval = ev.ID
+            blocked = blocked_eval(ev, self.eligibility, failed, trigger)
             update.BlockedEval = blocked.ID
             creates.append(blocked)
         return Outcome(update, creates + followups)
@@ -161,6 +186,30 @@ class GenericScheduler:
                 start = when
             out[-1][1].append(alloc)
         return out
+
+
+def penalty_nodes(prev: Allocation | None) -> set[str]:
+    """Nodes a replacement should avoid: where the previous alloc failed, and every node
+    its reschedule tracker passed through (Nomad's getSelectOptions)."""
+    if prev is None:
+        return set()
+    out = {prev.NodeID} if prev.ClientStatus == ALLOC_CLIENT_FAILED else set()
+    if prev.RescheduleTracker is not None:
+        out.update(e.PrevNodeID for e in prev.RescheduleTracker.Events)
+    return out
+
+
+def blocked_eval(ev: Evaluation, elig: EvalEligibility | None, failed: dict[str, AllocMetric],
+                 trigger: str = TRIGGER_QUEUED_ALLOCS) -> Evaluation:
+    """Nomad's CreateBlockedEval: class eligibility is recorded unless constraints escaped."""
+    blocked = _child_eval(ev, trigger, EVAL_STATUS_BLOCKED)
+    escaped = elig.has_escaped() if elig is not None else False
+    blocked.EscapedComputedClass = escaped
+    blocked.ClassEligibility = None if escaped or elig is None else (elig.classes() or None)
+    blocked.FailedTGAllocs = failed or None
+    blocked.StatusDescription = (DESC_BLOCKED_MAX_PLAN if trigger == TRIGGER_MAX_PLANS
+                                 else DESC_BLOCKED_FAILED_PLACEMENTS)
+    return blocked
 
 
 def _child_eval(ev: Evaluation, trigger: str, status: str) -> Evaluation:

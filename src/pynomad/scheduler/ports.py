@@ -24,13 +24,21 @@ def group_networks(tg: TaskGroup) -> list[NetworkResource]:
     return nets
 
 
+Assigned = tuple[list[NetworkResource], list[AllocatedPortMapping]]
+
+
+def static_ports(tg: TaskGroup) -> set[int]:
+    return {p.Value for net in group_networks(tg) for p in net.ReservedPorts or ()}
+
+
 def assign_ports(tg: TaskGroup, node: Node, used: set[int], rng: random.Random
-                 ) -> tuple[list[NetworkResource], list[AllocatedPortMapping]] | None:
-    """Pick host ports for the group's networks; None if a static port is taken or the
-    dynamic range is exhausted."""
+                 ) -> tuple[Assigned | None, str]:
+    """Pick host ports for the group's networks. On failure returns (None, reason) with
+    Nomad's NetworkIndex reasons (`reserved port collision http=80`, `dynamic port
+    selection failed`)."""
     networks = group_networks(tg)
     if not networks:
-        return [], []
+        return ([], []), ""
     ip = node_ip(node)
     taken = set(used)
     out_nets: list[NetworkResource] = []
@@ -39,13 +47,13 @@ def assign_ports(tg: TaskGroup, node: Node, used: set[int], rng: random.Random
         reserved, dynamic = [], []
         for p in net.ReservedPorts or ():
             if p.Value in taken:
-                return None
+                return None, f"reserved port collision {p.Label}={p.Value}"
             taken.add(p.Value)
             reserved.append(Port(Label=p.Label, Value=p.Value, To=p.To, HostNetwork=p.HostNetwork or "default"))
         for p in net.DynamicPorts or ():
             value = _pick_dynamic(node, taken, rng)
             if value is None:
-                return None
+                return None, "dynamic port selection failed"
             taken.add(value)
             dynamic.append(Port(Label=p.Label, Value=value, To=p.To, HostNetwork=p.HostNetwork or "default"))
         for p in reserved + dynamic:
@@ -53,7 +61,7 @@ def assign_ports(tg: TaskGroup, node: Node, used: set[int], rng: random.Random
         out_nets.append(NetworkResource(Mode=net.Mode or "host", Device=net.Device, IP=ip,
                                         MBits=net.MBits or 0, ReservedPorts=reserved or None,
                                         DynamicPorts=dynamic or None))
-    return out_nets, mappings
+    return (out_nets, mappings), ""
 
 
 def _pick_dynamic(node: Node, taken: set[int], rng: random.Random) -> int | None:

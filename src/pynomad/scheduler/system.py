@@ -16,23 +16,28 @@ from ..structs import (ALLOC_CLIENT_COMPLETE, ALLOC_CLIENT_LOST, ALLOC_CLIENT_PE
                        ALLOC_DESIRED_RUN, EVAL_STATUS_COMPLETE, EVAL_STATUS_FAILED, Allocation,
                        AllocMetric, Evaluation, Job, Node, Plan, PlanResult, TaskGroup,
                        generate_uuid)
-from .context import EvalContext, State
+from .config import SchedulerConfig
+from .context import EvalContext, EvalEligibility, State
 from .feasible import in_datacenters
-from .generic import Outcome
+from .generic import Outcome, blocked_eval
+from .metrics import exhaust_resources
 from .reconcile import ALLOC_LOST, ALLOC_NOT_NEEDED, ALLOC_UPDATING, tasks_updated
-from .stack import GenericStack
+from .stack import SystemStack
 
 MAX_SYSTEM_ATTEMPTS = 5
 
 
 class SystemScheduler:
-    def __init__(self, state: State, sysbatch: bool, now: int, algorithm: str = "binpack",
-                 rng: random.Random | None = None) -> None:
+    def __init__(self, state: State, sysbatch: bool, now: int, algorithm: str | None = None,
+                 rng: random.Random | None = None, config: SchedulerConfig | None = None
+                 ) -> None:
         self.state = state
         self.sysbatch = sysbatch
         self.now = now
-        self.algorithm = algorithm
+        self.config = SchedulerConfig.from_any(config, algorithm)
+        self.algorithm = self.config.SchedulerAlgorithm
         self.rng = rng or random.Random()
+        self.eligibility: EvalEligibility | None = None
 
     def process(self, ev: Evaluation) -> Generator[Plan, PlanResult, Outcome]:
         attempts = 0
@@ -53,18 +58,29 @@ class SystemScheduler:
                 return Outcome(replace(ev, Status=EVAL_STATUS_FAILED, QueuedAllocations=queued,
                                        FailedTGAllocs=failed or None,
                                        StatusDescription="maximum attempts reached (5)"))
-        return Outcome(replace(ev, Status=EVAL_STATUS_COMPLETE, QueuedAllocations=queued,
-                               FailedTGAllocs=failed or None))
+        return self._finish(ev, job, failed, queued)
+
+    def _finish(self, ev: Evaluation, job: Job | None, failed: dict[str, AllocMetric],
+                queued: dict[str, int]) -> Outcome:
+        update = replace(ev, Status=EVAL_STATUS_COMPLETE, QueuedAllocations=queued,
+                         FailedTGAllocs=failed or None)
+        creates = []
+        if any(m.NodesExhausted for m in failed.values()) and job is not None and not job.Stop:
+            blocked = blocked_eval(ev, self.eligibility, failed)
+            update.BlockedEval = blocked.ID
+            creates.append(blocked)
+        return Outcome(update, creates)
 
     def _compute(self, ev: Evaluation, job: Job | None, plan: Plan):
         allocs = [a for a in self.state.allocs_by_job_id(ev.Namespace, ev.JobID)]
         live = [a for a in allocs if not a.terminal()]
+        ctx = EvalContext(self.state, plan, self.rng)
+        self.eligibility = ctx.eligibility
         if job is None or job.Stop:
             for a in live:
-                plan.append_stopped(a, ALLOC_NOT_NEEDED)
+                ctx.stop(a, ALLOC_NOT_NEEDED)
             return {}, {}
         ready = self._ready_nodes(job)
-        ctx = EvalContext(self.state, plan, self.rng)
         groups = {tg.Name: tg for tg in job.TaskGroups or ()}
         placements: list[tuple[Node, TaskGroup, Allocation | None]] = []
         by_node_group = {(a.NodeID, a.TaskGroup): a for a in sorted(allocs, key=lambda a: a.CreateIndex)
@@ -72,11 +88,11 @@ class SystemScheduler:
         for a in live:
             node = self.state.node_by_id(a.NodeID)
             if a.TaskGroup not in groups:
-                plan.append_stopped(a, ALLOC_NOT_NEEDED)
+                ctx.stop(a, ALLOC_NOT_NEEDED)
             elif node is None or node.Status == "down":
-                plan.append_stopped(a, ALLOC_LOST, ALLOC_CLIENT_LOST)
+                ctx.stop(a, ALLOC_LOST, ALLOC_CLIENT_LOST)
             elif a.NodeID not in ready:
-                plan.append_stopped(a, ALLOC_NOT_NEEDED)
+                ctx.stop(a, ALLOC_NOT_NEEDED)
         for node in ready.values():
             for tg in groups.values():
                 existing = by_node_group.get((node.ID, tg.Name))
@@ -87,10 +103,10 @@ class SystemScheduler:
                 elif existing.Job is not None and existing.Job.JobModifyIndex != job.JobModifyIndex:
                     old_tg = existing.Job.lookup_task_group(tg.Name)
                     if old_tg is None or tasks_updated(old_tg, tg):
-                        plan.append_stopped(existing, ALLOC_UPDATING)
+                        ctx.stop(existing, ALLOC_UPDATING)
                         placements.append((node, tg, existing))
                     else:
-                        plan.append_alloc(replace(existing, Job=job))
+                        ctx.update_in_place(replace(existing, Job=job))
         return self._place(ctx, ev, job, placements)
 
     def _keep(self, alloc: Allocation) -> bool:
@@ -105,18 +121,12 @@ class SystemScheduler:
     def _place(self, ctx: EvalContext, ev: Evaluation, job: Job, placements):
         failed: dict[str, AllocMetric] = {}
         queued: dict[str, int] = {tg.Name: 0 for tg in job.TaskGroups or ()}
+        stack = SystemStack(ctx, job, config=self.config, sysbatch=self.sysbatch)
         for node, tg, previous in placements:
             metric = AllocMetric(NodesAvailable={node.Datacenter: 1}, NodesInPool=1)
-            stack = GenericStack(ctx, job, [node], batch=True, algorithm=self.algorithm)
-            option = stack.select(tg, metric)
+            option = stack.select_on(node, tg, metric)
             if option is None:
-                if metric.NodesExhausted:
-                    queued[tg.Name] += 1
-                    prev = failed.get(tg.Name)
-                    if prev is None:
-                        failed[tg.Name] = metric
-                    else:
-                        prev.CoalescedFailures += 1
+                self._record_failure(failed, queued, tg, metric)
                 continue
             alloc = Allocation(
                 ID=generate_uuid(), Namespace=job.Namespace, EvalID=ev.ID,
@@ -125,5 +135,25 @@ class SystemScheduler:
                 AllocatedResources=option.resources, Metrics=metric,
                 DesiredStatus=ALLOC_DESIRED_RUN, ClientStatus=ALLOC_CLIENT_PENDING,
                 PreviousAllocation=previous.ID if previous else "")
+            if option.preempted:
+                for victim in option.preempted:
+                    ctx.preempt(victim, alloc.ID)
+                alloc.PreemptedAllocations = [v.ID for v in option.preempted]
             ctx.add_placement(alloc)
         return failed, queued
+
+    @staticmethod
+    def _record_failure(failed: dict[str, AllocMetric], queued: dict[str, int],
+                        tg: TaskGroup, metric: AllocMetric) -> None:
+        """Only nodes that fit the constraints but lack room count as failed placements;
+        filtered nodes are simply not this job's nodes."""
+        if not metric.NodesExhausted:
+            return
+        queued[tg.Name] += 1
+        prev = failed.get(tg.Name)
+        if prev is None:
+            exhaust_resources(metric, tg)
+            failed[tg.Name] = metric
+        else:
+            prev.CoalescedFailures += 1
+            exhaust_resources(prev, tg)
