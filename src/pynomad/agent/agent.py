@@ -16,7 +16,7 @@ from .. import __version__
 from ..http.app import http_app
 from ..server import Server, ServerConfig
 from ..server.rpc import rpc_app
-from .config import AgentConfig
+from .config import AgentConfig, ConfigError
 
 log = logging.getLogger("pynomad.agent")
 
@@ -47,6 +47,12 @@ class Agent:
         cfg = self.config
         s = cfg.server
         sched = s.get("default_scheduler_config") or {}
+        try:
+            from ..state.operator import config_from_agent
+
+            algorithm = config_from_agent(sched).SchedulerAlgorithm
+        except ValueError as err:
+            raise ConfigError(f"server.{err}") from None
         return ServerConfig(
             region=cfg.region, datacenter=cfg.datacenter, node_name=f"{cfg.name}.{cfg.region}",
             data_dir=None if cfg.dev or not cfg.data_dir else cfg.data_dir,
@@ -55,9 +61,9 @@ class Agent:
             min_heartbeat_ttl=_seconds(s.get("min_heartbeat_ttl", "10s")),
             heartbeat_grace=_seconds(s.get("heartbeat_grace", "10s")),
             max_heartbeats_per_second=float(s.get("max_heartbeats_per_second", 50)),
-            scheduler_algorithm=sched.get("scheduler_algorithm", "binpack"),
+            scheduler_algorithm=algorithm,
             rpc_addr=cfg.rpc_advertise, serf_addr=cfg.advertise_addr("serf"),
-            http_addr=cfg.advertise_addr("http"))
+            http_addr=cfg.advertise_addr("http"), default_scheduler_config=sched)
 
     async def _start_client(self) -> None:
         from ..client.client import Client

@@ -8,12 +8,15 @@ import msgspec
 
 from ..state import entries as e
 from ..structs import (EVAL_STATUS_PENDING, TRIGGER_JOB_DEREGISTER, TRIGGER_JOB_REGISTER,
-                       Evaluation, Job, ValidationError, canonicalize, generate_uuid,
+                       DesiredTransition, Evaluation, Job, ValidationError, canonicalize, generate_uuid,
                        validate_job)
-from .errors import BadRequest, Conflict, NotFound
+from .errors import BadRequest, Conflict, Forbidden, NotFound
 
 if TYPE_CHECKING:
     from .server import Server
+
+JOB_REGISTRATION_DISABLED = ("Job registration, dispatch, and scale are disabled by the "
+                             "scheduler configuration")
 
 _NON_SPEC_FIELDS = ("Status", "StatusDescription", "Stable", "Version", "SubmitTime",
                     "CreateIndex", "ModifyIndex", "JobModifyIndex")
@@ -48,6 +51,8 @@ class JobEndpoint:
     async def register(self, job: Job, enforce_index: bool = False,
                        job_modify_index: int = 0) -> dict:
         srv = self.server
+        if srv.operator.scheduler_config().RejectJobRegistration:
+            raise Forbidden(JOB_REGISTRATION_DISABLED)
         prepare_job(job, srv.config.region)
         existing = srv.state.job_by_id(job.Namespace, job.ID)
         if enforce_index:
@@ -89,7 +94,7 @@ class JobEndpoint:
         return {"EvalID": ev.ID, "EvalCreateIndex": index, "JobModifyIndex": index,
                 "Index": index, "LastContact": 0, "KnownLeader": True}
 
-    async def evaluate(self, namespace: str, job_id: str) -> dict:
+    async def evaluate(self, namespace: str, job_id: str, force_reschedule: bool = False) -> dict:
         srv = self.server
         job = srv.state.job_by_id(namespace, job_id)
         if job is None:
@@ -97,6 +102,17 @@ class JobEndpoint:
         if job.Periodic is not None or job.ParameterizedJob is not None:
             raise BadRequest("can't evaluate periodic or parameterized job")
         ev = self._new_eval(job, "job-register", job.JobModifyIndex or 0)
+        if force_reschedule:
+            # Nomad's EvalOptions.ForceReschedule: failed allocs reschedule now.
+            failed = {a.ID: DesiredTransition(ForceReschedule=True)
+                      for a in srv.state.allocs_by_job_id(namespace, job_id)
+                      if a.ClientStatus == "failed" and not a.DesiredTransition.ForceReschedule}
+            if failed:
+                index = await srv.commit(e.AllocUpdateDesiredTransition(Transitions=failed,
+                                                                        Evals=[ev]))
+                srv.broker.enqueue(ev)
+                return {"EvalID": ev.ID, "EvalCreateIndex": index,
+                        "JobModifyIndex": job.JobModifyIndex, "Index": index}
         index = await srv.commit_evals([ev])
         return {"EvalID": ev.ID, "EvalCreateIndex": index, "JobModifyIndex": job.JobModifyIndex,
                 "Index": index}

@@ -1,4 +1,5 @@
-"""Node endpoints: register, heartbeat/status, client alloc sync and alloc updates."""
+"""Node endpoints: register, heartbeat/status, client alloc sync and alloc updates;
+operator actions: scheduling eligibility, drain and forced evaluation."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from typing import TYPE_CHECKING
 from msgspec.structs import replace
 
 from ..state import entries as e
-from ..structs import (ALLOC_CLIENT_FAILED, EVAL_STATUS_PENDING, NODE_STATUS_DOWN,
-                       NODE_STATUS_READY, TRIGGER_NODE_UPDATE, TRIGGER_RETRY_FAILED_ALLOC,
-                       Allocation, Evaluation, Node, generate_uuid)
+from ..structs import (ALLOC_CLIENT_FAILED, EVAL_STATUS_PENDING, NODE_ELIGIBLE,
+                       NODE_INELIGIBLE, NODE_STATUS_DOWN, NODE_STATUS_READY,
+                       TRIGGER_NODE_UPDATE, TRIGGER_RETRY_FAILED_ALLOC, Allocation,
+                       DrainStrategy, Evaluation, Node, NodeEvent, generate_uuid)
 from .errors import BadRequest, Forbidden, NotFound
 
 if TYPE_CHECKING:
@@ -139,3 +141,98 @@ class NodeEndpoint:
         if freed:
             srv.capacity_changed()
         return {"Index": index}
+
+    # -- operator actions: eligibility, drain, forced evaluation ---------------------------
+    def _node_or_404(self, node_id: str) -> Node:
+        node = self.server.state.node_by_id(node_id)
+        if node is None:
+            raise NotFound("node not found")
+        return node
+
+    async def _eligible_again(self, node: Node, index: int) -> tuple[list[str], int]:
+        """A node became eligible: evaluate its system jobs and retry blocked evals."""
+        srv = self.server
+        srv.capacity_changed()
+        if node.Status != NODE_STATUS_READY:
+            return [], 0
+        evals = self._node_evals(node.ID, index)
+        if not evals:
+            return [], 0
+        eval_index = await srv.commit_evals(evals)
+        return [ev.ID for ev in evals], eval_index
+
+    async def update_eligibility(self, node_id: str, eligibility: str) -> dict:
+        """Nomad's Node.UpdateEligibility."""
+        if not node_id:
+            raise BadRequest("missing node ID for setting scheduling eligibility")
+        if eligibility not in (NODE_ELIGIBLE, NODE_INELIGIBLE):
+            raise BadRequest(f"invalid scheduling eligibility {eligibility!r}")
+        node = self._node_or_404(node_id)
+        if node.DrainStrategy is not None and eligibility == NODE_ELIGIBLE:
+            raise BadRequest("can not set node's scheduling eligibility to eligible while it "
+                             "is draining")
+        index = self.server.state.latest_index
+        reply = {"EvalCreateIndex": 0, "EvalIDs": None, "Index": index,
+                 "NodeModifyIndex": node.ModifyIndex}
+        if node.SchedulingEligibility == eligibility:
+            return reply
+        message = NODE_ELIGIBLE_EVENT if eligibility == NODE_ELIGIBLE else NODE_INELIGIBLE_EVENT
+        index = await self.server.commit(e.NodeUpdateEligibility(
+            NodeID=node_id, Eligibility=eligibility,
+            Event=NodeEvent(Message=message, Subsystem="Cluster")))
+        reply.update(Index=index, NodeModifyIndex=index)
+        if eligibility == NODE_ELIGIBLE:
+            ids, eval_index = await self._eligible_again(node, index)
+            reply.update(EvalIDs=ids or None, EvalCreateIndex=eval_index)
+        return reply
+
+    async def update_drain(self, node_id: str, spec: DrainStrategy | None,
+                           mark_eligible: bool = False, meta: dict[str, str] | None = None) -> dict:
+        """Nomad's Node.UpdateDrain: set, update or cancel a drain."""
+        from .drainer import format_rfc3339_ns
+
+        if not node_id:
+            raise BadRequest("missing node ID for drain update")
+        node = self._node_or_404(node_id)
+        now = self.server.clock()
+        if spec is not None:
+            started = node.DrainStrategy.StartedAt if node.DrainStrategy else format_rfc3339_ns(now)
+            spec = DrainStrategy(Deadline=spec.Deadline, IgnoreSystemJobs=spec.IgnoreSystemJobs,
+                                 StartedAt=started)
+            if spec.Deadline > 0:
+                spec.ForceDeadline = format_rfc3339_ns(now + spec.Deadline)
+        if node.DrainStrategy is None and spec is not None:
+            message = NODE_DRAIN_SET_EVENT
+        elif node.DrainStrategy is not None and spec is not None:
+            message = NODE_DRAIN_UPDATED_EVENT
+        elif node.DrainStrategy is not None:
+            message = NODE_DRAIN_DISABLED_EVENT
+        else:
+            message = ""
+        event = NodeEvent(Message=message, Subsystem="Drain") if message else None
+        index = await self.server.commit(e.NodeUpdateDrain(
+            Time=now, NodeID=node_id, DrainStrategy=spec, MarkEligible=mark_eligible,
+            Meta=meta or None, Event=event))
+        reply = {"EvalCreateIndex": 0, "EvalIDs": None, "Index": index, "NodeModifyIndex": index}
+        if node.SchedulingEligibility == NODE_INELIGIBLE and mark_eligible and spec is None:
+            ids, eval_index = await self._eligible_again(node, index)
+            reply.update(EvalIDs=ids or None, EvalCreateIndex=eval_index)
+        return reply
+
+    async def evaluate(self, node_id: str) -> dict:
+        """Nomad's Node.Evaluate: one eval per job with work on (or destined for) the node."""
+        node = self._node_or_404(node_id)
+        srv = self.server
+        evals = self._node_evals(node.ID, node.ModifyIndex)
+        index = await srv.commit_evals(evals) if evals else srv.state.latest_index
+        return {"EvalCreateIndex": index if evals else 0, "EvalIDs": [ev.ID for ev in evals],
+                "HeartbeatTTL": 0, "Index": index, "KnownLeader": True, "LastContact": 0,
+                "LeaderRPCAddr": srv.config.rpc_addr, "NodeModifyIndex": node.ModifyIndex,
+                "NumNodes": len(srv.state.nodes), "Servers": None}
+
+
+NODE_ELIGIBLE_EVENT = "Node marked as eligible for scheduling"
+NODE_INELIGIBLE_EVENT = "Node marked as ineligible for scheduling"
+NODE_DRAIN_SET_EVENT = "Node drain strategy set"
+NODE_DRAIN_UPDATED_EVENT = "Node drain strategy updated"
+NODE_DRAIN_DISABLED_EVENT = "Node drain disabled"

@@ -43,6 +43,8 @@ def _evaluate_node(state: StateStore, plan: Plan, node_id: str, placed) -> tuple
         return False, "node is not ready for placements"
     if node.SchedulingEligibility == NODE_INELIGIBLE:
         return False, "node is not eligible"
+    if node.DrainStrategy is not None:
+        return False, "node is draining"
     for a in plan.NodeUpdate.get(node_id, ()):
         existing.pop(a.ID, None)
     for a in plan.NodePreemptions.get(node_id, ()):

@@ -7,6 +7,7 @@ sees a consistent state; the plan applier is naturally serialized.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import time
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from .plan_apply import evaluate_plan, result_entry
 log = logging.getLogger("pynomad.server")
 
 SCHEDULER_TYPES = ["service", "batch", "system", "sysbatch"]
+_SCHEDULER_TAKES_CONFIG = "config" in inspect.signature(new_scheduler).parameters
 
 
 @dataclass
@@ -44,13 +46,18 @@ class ServerConfig:
     rpc_addr: str = "127.0.0.1:4647"
     serf_addr: str = "127.0.0.1:4648"
     http_addr: str = "127.0.0.1:4646"
+    # the agent's `server.default_scheduler_config` block (snake_case keys), used once
+    # to bootstrap the scheduler configuration stored in state
+    default_scheduler_config: dict | None = None
     extra: dict = field(default_factory=dict)
 
 
 class Server:
     def __init__(self, config: ServerConfig, clock=time.time_ns) -> None:
         from .job_endpoint import JobEndpoint
+        from .drainer import NodeDrainer
         from .node_endpoint import NodeEndpoint
+        from .operator_endpoint import OperatorEndpoint
 
         self.config = config
         self.clock = clock
@@ -64,6 +71,8 @@ class Server:
                                           config.max_heartbeats_per_second)
         self.jobs = JobEndpoint(self)
         self.nodes = NodeEndpoint(self)
+        self.operator = OperatorEndpoint(self)
+        self.drainer = NodeDrainer(self)
         self._tasks: list[asyncio.Task] = []
         self._running = False
         self.started = time.time()
@@ -73,7 +82,9 @@ class Server:
         index = self.backend.restore()
         log.info("server state restored at index %d", index)
         self._establish_leadership()
+        await self.operator.bootstrap()
         self._running = True
+        self._tasks.append(asyncio.create_task(self.drainer.run()))
         for _ in range(max(1, self.config.num_schedulers)):
             self._tasks.append(asyncio.create_task(self._worker_loop()))
         self._tasks.append(asyncio.create_task(self._reap_failed_evals()))
@@ -136,6 +147,9 @@ class Server:
     # -- scheduling -----------------------------------------------------------------------
     async def _worker_loop(self) -> None:
         while self._running:
+            if self.operator.scheduler_config().PauseEvalBroker:
+                await asyncio.sleep(0.2)
+                continue
             got = await self.broker.dequeue(SCHEDULER_TYPES, timeout=0.5)
             if got is None:
                 continue
@@ -151,7 +165,7 @@ class Server:
                 await self._cancel_evals(canceled, "canceled after more recent eval was processed")
 
     async def _process_eval(self, ev: Evaluation) -> None:
-        sched = new_scheduler(ev.Type, self.state, self.clock(), self.config.scheduler_algorithm)
+        sched = self.new_scheduler(ev.Type, self.state)
         gen = sched.process(ev)
         try:
             plan = next(gen)
@@ -160,6 +174,20 @@ class Server:
         except StopIteration as stop:
             outcome = stop.value
         await self.commit_evals([outcome.eval] + outcome.create_evals)
+
+    def new_scheduler(self, eval_type: str, state):
+        """A scheduler for `eval_type` configured from the stored scheduler configuration."""
+        algorithm = self.scheduler_algorithm()
+        if _SCHEDULER_TAKES_CONFIG:
+            return new_scheduler(eval_type, state, self.clock(), algorithm,
+                                 config=self.operator.scheduler_config())
+        return new_scheduler(eval_type, state, self.clock(), algorithm)
+
+    def scheduler_algorithm(self) -> str:
+        """The stored scheduler configuration's algorithm (the agent's until bootstrapped)."""
+        if self.state.scheduler_config is not None:
+            return self.state.scheduler_config.SchedulerAlgorithm
+        return self.config.scheduler_algorithm
 
     async def submit_plan(self, plan: Plan) -> PlanResult:
         result = evaluate_plan(self.state, plan)

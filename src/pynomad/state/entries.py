@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import msgspec
 
-from ..structs import Allocation, Evaluation, Job, Node
+from ..structs import (Allocation, DesiredTransition, DrainStrategy, Evaluation, Job, Node,
+                       NodeEvent)
+from .operator import SchedulerConfiguration
 
 
 class Entry(msgspec.Struct, tag_field="Type", kw_only=True):
@@ -74,8 +76,47 @@ class GCDelete(Entry, tag="GCDelete"):
     Nodes: list[str] = []
 
 
+class SchedulerConfigUpdate(Entry, tag="SchedulerConfigUpdate"):
+    """Set the scheduler configuration; with CAS only if its ModifyIndex is CASIndex."""
+    Config: SchedulerConfiguration
+    CAS: bool = False
+    CASIndex: int = 0
+    OnlyIfMissing: bool = False
+
+
+class NodeUpdateEligibility(Entry, tag="NodeUpdateEligibility"):
+    NodeID: str
+    Eligibility: str
+    Event: NodeEvent | None = None
+    Evals: list[Evaluation] = []
+
+
+class NodeUpdateDrain(Entry, tag="NodeUpdateDrain"):
+    """Set (DrainStrategy) or cancel (None) a node's drain."""
+    NodeID: str
+    DrainStrategy: DrainStrategy | None = None
+    MarkEligible: bool = False
+    Meta: dict[str, str] | None = None
+    Event: NodeEvent | None = None
+    Evals: list[Evaluation] = []
+
+
+class NodesDrainComplete(Entry, tag="NodesDrainComplete"):
+    """The drainer finished these nodes: drain strategy cleared, nodes stay ineligible."""
+    NodeIDs: list[str]
+    Event: NodeEvent | None = None
+
+
+class AllocUpdateDesiredTransition(Entry, tag="AllocUpdateDesiredTransition"):
+    """Merge desired transitions (e.g. Migrate) into allocs, with evals for their jobs."""
+    Transitions: dict[str, DesiredTransition]
+    Evals: list[Evaluation] = []
+
+
 AnyEntry = (JobRegister | JobDeregister | EvalUpdate | NodeRegister | NodeUpdateStatus
-            | NodeDeregister | AllocClientUpdate | ApplyPlanResults | GCDelete)
+            | NodeDeregister | AllocClientUpdate | ApplyPlanResults | GCDelete
+            | SchedulerConfigUpdate | NodeUpdateEligibility | NodeUpdateDrain
+            | NodesDrainComplete | AllocUpdateDesiredTransition)
 
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(AnyEntry)

@@ -15,6 +15,7 @@ from ..structs import (ALLOC_CLIENT_COMPLETE, ALLOC_CLIENT_FAILED, ALLOC_CLIENT_
                        ALLOC_DESIRED_STOP, Allocation, Evaluation, Job, JobSummary, NodeEvent,
                        TaskGroupSummary, compute_class)
 from . import entries as e
+from .fsm_operator import OperatorFSMMixin
 from .store import JobKey, StateStore
 
 JOB_TRACKED_VERSIONS = 6
@@ -29,7 +30,7 @@ _SUMMARY_FIELD = {
 }
 
 
-class FSM:
+class FSM(OperatorFSMMixin):
     """Applies entries; collects which tables and jobs each entry touched."""
 
     def __init__(self, state: StateStore) -> None:
@@ -160,6 +161,7 @@ class FSM:
             node.Events = existing.Events
             node.SchedulingEligibility = existing.SchedulingEligibility
             node.Drain, node.DrainStrategy = existing.Drain, existing.DrainStrategy
+            node.LastDrain = existing.LastDrain
         else:
             node.Events = [NodeEvent(Message="Node registered", Subsystem="Cluster",
                                      Timestamp=_rfc3339(entry.Time), CreateIndex=self._index)]

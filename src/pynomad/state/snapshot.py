@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from ..structs import Allocation, Evaluation, Job, JobSummary, Node
+from .operator import SchedulerConfiguration
 from .store import StateStore
 
 
@@ -17,6 +18,7 @@ class _Snapshot(msgspec.Struct):
     Evals: list[Evaluation]
     Allocs: list[Allocation]
     AllocJobVersions: list[int]
+    SchedulerConfig: SchedulerConfiguration | None = None
 
 
 def dump_state(state: StateStore, index: int) -> bytes:
@@ -37,6 +39,7 @@ def dump_state(state: StateStore, index: int) -> bytes:
         Evals=list(state.evals.values()),
         Allocs=allocs,
         AllocJobVersions=versions,
+        SchedulerConfig=state.scheduler_config,
     )
     return msgspec.msgpack.encode(snap)
 
@@ -58,6 +61,7 @@ def load_state(state: StateStore, data: bytes) -> int:
     for a, version in zip(snap.Allocs, snap.AllocJobVersions):
         a.Job = by_version.get((a.Namespace, a.JobID, version))
         state.put_alloc(a)
+    state.scheduler_config = snap.SchedulerConfig
     state.latest_index = snap.Index
     for t in state.indexes:
         state.indexes[t] = snap.Index

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from ..structs import Allocation, Evaluation, Job, JobSummary, Node
+from .operator import SchedulerConfiguration
 
 JobKey = tuple[str, str]
 
@@ -27,6 +28,7 @@ class StateStore:
         self.nodes: dict[str, Node] = {}
         self.allocs: dict[str, Allocation] = {}
         self.evals: dict[str, Evaluation] = {}
+        self.scheduler_config: SchedulerConfiguration | None = None
         self.allocs_by_node: dict[str, dict[str, Allocation]] = {}
         self.allocs_by_job: dict[JobKey, dict[str, Allocation]] = {}
         self.evals_by_job: dict[JobKey, dict[str, Evaluation]] = {}

@@ -28,6 +28,23 @@ class JobRegisterRequest(Base):
     Submission: Any = None
 
 
+class EvalOptions(Base, forbid_unknown_fields=False):
+    ForceReschedule: bool = False
+
+
+class JobEvaluateRequest(Base, forbid_unknown_fields=False):
+    JobID: str = ""
+    EvalOptions: EvalOptions | None = None
+
+
+class JobPlanRequest(Base, forbid_unknown_fields=False):
+    Job: Job | None = None
+    Diff: bool = False
+    PolicyOverride: bool = False
+    Region: str | None = None
+    Namespace: str | None = None
+
+
 class JobsParseRequest(Base):
     JobHCL: str
     Canonicalize: bool = False
@@ -143,7 +160,30 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
     @r.post("/v1/job/{id}/evaluate")
     async def evaluate(request):
         q = query_options(request)
-        out = await request.app["agent"].server.jobs.evaluate(q.namespace, request.match_info["id"])
+        force = False
+        if (await request.read()).strip():
+            req = await decode_body(request, JobEvaluateRequest)
+            force = bool(req.EvalOptions and req.EvalOptions.ForceReschedule)
+        out = await request.app["agent"].server.jobs.evaluate(
+            q.namespace, request.match_info["id"], force)
+        return reply(request, out, out["Index"])
+
+    @r.route("PUT", "/v1/job/{id}/plan")
+    @r.post("/v1/job/{id}/plan")
+    async def plan(request):
+        from ...server.job_plan import plan_job
+
+        req = await decode_body(request, JobPlanRequest)
+        job = req.Job
+        if job is None:
+            raise BadRequest("Job must be specified")
+        if not job.ID:
+            raise BadRequest("Job ID hasn't been provided")
+        if job.ID != request.match_info["id"]:
+            raise BadRequest("Job ID does not match")
+        if not job.Namespace:
+            job.Namespace = req.Namespace or query_options(request).namespace
+        out = await plan_job(request.app["agent"].server, job, req.Diff)
         return reply(request, out, out["Index"])
 
 

@@ -1,0 +1,1 @@
+"""Operator and benchmark tools built on the client (imports everything above it)."""
