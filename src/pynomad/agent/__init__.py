@@ -83,6 +83,9 @@ def main(args: list[str]) -> int:
 
     try:
         return asyncio.run(run_agent(Agent(cfg)))
+    except ConfigError as err:
+        sys.stderr.write(f"==> Error loading configuration: {err}\n")
+        return 1
     except OSError as err:
         sys.stderr.write(f"==> Error starting agent: {err}\n")
         return 1

@@ -119,7 +119,7 @@ class AllocReconciler:
             node = self.nodes.get(a.NodeID)
             if node is None or node.Status == "down":
                 lost.append(a)
-            elif a.DesiredTransition.Migrate or node.DrainStrategy is not None:
+            elif a.DesiredTransition.Migrate:
                 migrate.append(a)
             else:
                 untainted.append(a)

@@ -21,7 +21,7 @@ from .context import EvalContext, EvalEligibility, State
 from .feasible import in_datacenters
 from .generic import Outcome, blocked_eval
 from .metrics import exhaust_resources
-from .reconcile import ALLOC_LOST, ALLOC_NOT_NEEDED, ALLOC_UPDATING, tasks_updated
+from .reconcile import ALLOC_LOST, ALLOC_MIGRATING, ALLOC_NOT_NEEDED, ALLOC_UPDATING, tasks_updated
 from .stack import SystemStack
 
 MAX_SYSTEM_ATTEMPTS = 5
@@ -91,7 +91,9 @@ class SystemScheduler:
                 ctx.stop(a, ALLOC_NOT_NEEDED)
             elif node is None or node.Status == "down":
                 ctx.stop(a, ALLOC_LOST, ALLOC_CLIENT_LOST)
-            elif a.NodeID not in ready:
+            elif a.DesiredTransition.Migrate:
+                ctx.stop(a, ALLOC_MIGRATING)
+            elif not in_datacenters(node, job.Datacenters or ["*"]):
                 ctx.stop(a, ALLOC_NOT_NEEDED)
         for node in ready.values():
             for tg in groups.values():

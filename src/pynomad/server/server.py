@@ -7,7 +7,6 @@ sees a consistent state; the plan applier is naturally serialized.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import time
 from dataclasses import dataclass, field
@@ -28,7 +27,6 @@ from .plan_apply import evaluate_plan, result_entry
 log = logging.getLogger("pynomad.server")
 
 SCHEDULER_TYPES = ["service", "batch", "system", "sysbatch"]
-_SCHEDULER_TAKES_CONFIG = "config" in inspect.signature(new_scheduler).parameters
 
 
 @dataclass
@@ -177,11 +175,8 @@ class Server:
 
     def new_scheduler(self, eval_type: str, state):
         """A scheduler for `eval_type` configured from the stored scheduler configuration."""
-        algorithm = self.scheduler_algorithm()
-        if _SCHEDULER_TAKES_CONFIG:
-            return new_scheduler(eval_type, state, self.clock(), algorithm,
-                                 config=self.operator.scheduler_config())
-        return new_scheduler(eval_type, state, self.clock(), algorithm)
+        return new_scheduler(eval_type, state, self.clock(), self.scheduler_algorithm(),
+                             config=self.operator.scheduler_config())
 
     def scheduler_algorithm(self) -> str:
         """The stored scheduler configuration's algorithm (the agent's until bootstrapped)."""

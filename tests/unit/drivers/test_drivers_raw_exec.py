@@ -103,6 +103,10 @@ def test_task_survives_executor_parent_and_handle_recovers_after_exit(tmp_path):
         h = await d.start(_cfg(str(tmp_path), "true", []))
         await d.wait(h)
         data = msgspec.msgpack.encode(h)
+        for _ in range(500):                  # the executor exits just after the task
+            if not d._executor_alive(h):
+                break
+            await asyncio.sleep(0.01)
         os.unlink(h.state["status_path"])     # no status, no process: gone
         assert not RawExecDriver().recover(msgspec.msgpack.decode(data, type=TaskHandle))
     run(main())
