@@ -161,7 +161,9 @@ class Agent:
                         "nomad.broker.total_pending": b["TotalPending"],
                         "nomad.blocked_evals.total_blocked": len(self.server.blocked),
                         "nomad.state.jobs": len(st.jobs), "nomad.state.allocs": len(st.allocs),
-                        "nomad.state.nodes": len(st.nodes), "nomad.state.evals": len(st.evals)})
+                        "nomad.state.nodes": len(st.nodes),
+                        "nomad.state.nodes_ready": sum(n.Status == "ready" for n in st.nodes.values()),
+                        "nomad.state.evals": len(st.evals)})
         return out
 
 
