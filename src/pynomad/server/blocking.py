@@ -32,6 +32,21 @@ class Watcher:
         wait_s += random.random() * wait_s / 16  # Nomad's jitter
         return await self.wait_change(tables, min_index, wait_s)
 
+    async def wait_key(self, key: str, wait_s: float) -> None:
+        """Wait (up to `wait_s`) for the next change notified under `key`."""
+        ev = asyncio.Event()
+        self._waiters.setdefault(key, set()).add(ev)
+        waiter = asyncio.ensure_future(ev.wait())
+        try:
+            await asyncio.wait({waiter}, timeout=wait_s)
+        finally:
+            waiter.cancel()
+            waiters = self._waiters.get(key)
+            if waiters is not None:
+                waiters.discard(ev)
+                if not waiters:
+                    del self._waiters[key]
+
     async def wait_change(self, tables: tuple[str, ...], after_index: int, wait_s: float) -> int:
         """Wait (up to `wait_s`) until the tables' index exceeds `after_index`."""
         loop = asyncio.get_running_loop()

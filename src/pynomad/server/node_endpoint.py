@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from msgspec.structs import replace
 
 from ..state import entries as e
+from ..state.store import node_allocs_key
 from ..structs import (ALLOC_CLIENT_FAILED, EVAL_STATUS_PENDING, NODE_ELIGIBLE,
                        NODE_INELIGIBLE, NODE_STATUS_DOWN, NODE_STATUS_READY,
                        TRIGGER_NODE_UPDATE, TRIGGER_RETRY_FAILED_ALLOC, Allocation,
@@ -105,7 +106,7 @@ class NodeEndpoint:
             if index > min_index or remaining <= 0:
                 return {"Allocs": {a.ID: a.AllocModifyIndex for a in allocs},
                         "Index": max(index, 1)}
-            await srv.watcher.wait_change(("allocs",), srv.state.table_index("allocs"), remaining)
+            await srv.watcher.wait_key(node_allocs_key(node_id), remaining)
 
     def get_allocs(self, alloc_ids: list[str]) -> dict:
         st = self.server.state

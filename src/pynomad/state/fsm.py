@@ -16,7 +16,7 @@ from ..structs import (ALLOC_CLIENT_COMPLETE, ALLOC_CLIENT_FAILED, ALLOC_CLIENT_
                        TaskGroupSummary, compute_class)
 from . import entries as e
 from .fsm_operator import OperatorFSMMixin
-from .store import JobKey, StateStore
+from .store import JobKey, StateStore, node_allocs_key
 
 JOB_TRACKED_VERSIONS = 6
 JOB_STATUS_PENDING = "pending"
@@ -239,6 +239,7 @@ class FSM(OperatorFSMMixin):
         alloc.ModifyTime = now
         if server_change or existing is None:
             alloc.AllocModifyIndex = self._index
+            self._tables.add(node_allocs_key(alloc.NodeID))
         st.put_alloc(alloc)
         self._update_summary(existing, alloc)
         self._tables.add("allocs")

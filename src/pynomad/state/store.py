@@ -18,6 +18,11 @@ JobKey = tuple[str, str]
 TABLES = ("jobs", "job_versions", "job_summary", "nodes", "allocs", "evals", "scheduler_config")
 
 
+def node_allocs_key(node_id: str) -> str:
+    """The watch key notified when the server changes an allocation on `node_id`."""
+    return "allocs@" + node_id
+
+
 class StateStore:
     """Tables keyed like Nomad's memdb tables, with the indexes the server needs."""
 
@@ -45,8 +50,12 @@ class StateStore:
         self._listeners.remove(fn)
 
     def notify(self, index: int, tables: set[str]) -> None:
+        """Record `index` for each changed table; `tables` may also hold watch keys such as
+        `node_allocs_key(id)`, which wake their waiters but have no index of their own."""
+        indexes = self.indexes
         for t in tables:
-            self.indexes[t] = index
+            if t in indexes:
+                indexes[t] = index
         self.latest_index = max(self.latest_index, index)
         for fn in list(self._listeners):
             fn(index, tables)

@@ -1,0 +1,184 @@
+"""A simulated client node (Nomad nodesim's `sim` alloc runner): the real RPC protocol,
+no processes and no alloc directories.
+
+Each node registers, heartbeats within the TTL the server returns and long-polls its
+allocations. Allocations it is asked to run go Received → Task Setup → Started and report
+`running`; tasks whose mock config sets `run_for` finish after it (`exit_code` decides
+complete or failed), `start_error` fails at once; stopped allocations report `complete`.
+Status updates from every node are batched every 200 ms into `Node.UpdateAlloc`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import datetime, timezone
+
+import msgspec
+
+from ..client.rpc import RPCClient, RPCError
+from ..structs import (Allocation, DriverInfo, Node, NodeCpuResources, NodeDiskResources,
+                       NodeMemoryResources, NodeResources, NetworkResource, TaskEvent,
+                       TaskState, generate_uuid)
+
+log = logging.getLogger("pynomad.nodesim")
+SYNC_INTERVAL_S = 0.2
+
+
+def sim_node(name: str, datacenter: str, node_class: str, meta: dict[str, str], cpu: int,
+             memory: int, disk: int) -> Node:
+    from .. import __version__
+
+    attrs = {"kernel.name": "linux", "os.name": "nodesim", "cpu.arch": "amd64",
+             "cpu.numcores": "8", "cpu.totalcompute": str(cpu),
+             "memory.totalbytes": str(memory * 1024 * 1024), "nomad.version": __version__,
+             "driver.mock_driver": "1", "unique.hostname": name,
+             "unique.network.ip-address": "127.0.0.1"}
+    return Node(ID=generate_uuid(), SecretID=generate_uuid(), Name=name, Datacenter=datacenter,
+                NodeClass=node_class, Meta=dict(meta), Attributes=attrs, Status="ready",
+                HTTPAddr="127.0.0.1:0",
+                Drivers={"mock_driver": DriverInfo(Detected=True, Healthy=True,
+                                                   HealthDescription="Healthy")},
+                NodeResources=NodeResources(
+                    Cpu=NodeCpuResources(CpuShares=cpu, TotalCpuCores=8),
+                    Memory=NodeMemoryResources(MemoryMB=memory),
+                    Disk=NodeDiskResources(DiskMB=disk),
+                    Networks=[NetworkResource(Mode="host", Device="lo", IP="127.0.0.1",
+                                              CIDR="127.0.0.1/32")]))
+
+
+class _Reply(msgspec.Struct):
+    Allocs: dict[str, int] = {}
+    Index: int = 0
+
+
+class _AllocsReply(msgspec.Struct):
+    Allocs: list[Allocation] = []
+
+
+class Syncer:
+    """Collects alloc status updates from all simulated nodes and sends them in batches."""
+
+    def __init__(self, rpc: RPCClient) -> None:
+        self.rpc = rpc
+        self.pending: dict[str, Allocation] = {}
+
+    def update(self, alloc: Allocation) -> None:
+        self.pending[alloc.ID] = alloc
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(SYNC_INTERVAL_S)
+            if not self.pending:
+                continue
+            batch, self.pending = list(self.pending.values()), {}
+            try:
+                await self.rpc.call("Node.UpdateAlloc", {"Alloc": batch})
+            except (RPCError, OSError, asyncio.TimeoutError) as err:
+                log.warning("alloc sync failed: %s", err)
+                for a in batch:
+                    self.pending.setdefault(a.ID, a)
+
+
+class SimNode:
+    def __init__(self, node: Node, rpc: RPCClient, syncer: Syncer) -> None:
+        self.node = node
+        self.rpc = rpc
+        self.syncer = syncer
+        self.ttl = 10.0
+        self.seen: dict[str, int] = {}
+        self.running: dict[str, asyncio.TimerHandle] = {}
+
+    async def register(self) -> None:
+        reply = await self.rpc.call("Node.Register", {"Node": self.node})
+        self.ttl = reply["HeartbeatTTL"] / 1e9
+
+    async def heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(max(1.0, self.ttl * 0.5))
+            try:
+                reply = await self.rpc.call("Node.UpdateStatus",
+                                            {"NodeID": self.node.ID, "Status": "ready"})
+                self.ttl = reply["HeartbeatTTL"] / 1e9
+            except RPCError as err:
+                if err.not_found:
+                    await self.register()
+            except (OSError, asyncio.TimeoutError) as err:
+                log.warning("heartbeat of %s failed: %s", self.node.Name, err)
+
+    async def watch_loop(self) -> None:
+        index = 0
+        while True:
+            try:
+                reply = await self.rpc.call(
+                    "Node.GetClientAllocs",
+                    {"NodeID": self.node.ID, "SecretID": self.node.SecretID,
+                     "MinQueryIndex": index, "MaxQueryTime": 300 * 10**9},
+                    _Reply, timeout_s=330)
+                changed = [a for a, i in reply.Allocs.items() if self.seen.get(a) != i]
+                if changed:
+                    allocs = await self.rpc.call("Alloc.GetAllocs", {"AllocIDs": changed},
+                                                 _AllocsReply)
+                    for alloc in allocs.Allocs:
+                        self._apply(alloc)
+                index = max(index, reply.Index)
+            except (RPCError, OSError, asyncio.TimeoutError) as err:
+                log.warning("watch of %s failed: %s", self.node.Name, err)
+                await asyncio.sleep(1.0)
+
+    def _apply(self, alloc: Allocation) -> None:
+        first = alloc.ID not in self.seen
+        self.seen[alloc.ID] = alloc.AllocModifyIndex
+        if alloc.server_terminal():
+            handle = self.running.pop(alloc.ID, None)
+            if handle is not None:
+                handle.cancel()
+                self._report(alloc, "complete", "Killed", 0)
+            return
+        if not first or alloc.client_terminal():
+            return
+        tg = alloc.Job.lookup_task_group(alloc.TaskGroup) if alloc.Job else None
+        config = (tg.Tasks[0].Config or {}) if tg and tg.Tasks else {}
+        if config.get("start_error"):
+            self._report(alloc, "failed", "Driver Failure", 1)
+            return
+        self._report(alloc, "running", "Started", 0)
+        run_for = _seconds(config.get("run_for", 0))
+        if run_for > 0:
+            code = int(config.get("exit_code", 0))
+            self.running[alloc.ID] = asyncio.get_running_loop().call_later(
+                run_for, self._finish, alloc, code)
+
+    def _finish(self, alloc: Allocation, code: int) -> None:
+        self.running.pop(alloc.ID, None)
+        self._report(alloc, "failed" if code else "complete", "Terminated", code)
+
+    def _report(self, alloc: Allocation, status: str, event: str, code: int) -> None:
+        now = time.time_ns()
+        dead = status in ("complete", "failed")
+        stamp = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+        events = [TaskEvent(Type="Received", Time=now, DisplayMessage="Task received by client"),
+                  TaskEvent(Type=event, Time=now, ExitCode=code)]
+        states = {t.Name: TaskState(State="dead" if dead else "running", Failed=status == "failed",
+                                    StartedAt=stamp, FinishedAt=stamp if dead else
+                                    "0001-01-01T00:00:00Z", Events=events)
+                  for t in _tasks(alloc)}
+        self.syncer.update(Allocation(ID=alloc.ID, NodeID=alloc.NodeID, ClientStatus=status,
+                                      TaskStates=states))
+
+
+def _tasks(alloc: Allocation):
+    tg = alloc.Job.lookup_task_group(alloc.TaskGroup) if alloc.Job else None
+    return tg.Tasks or () if tg else ()
+
+
+def _seconds(value) -> float:
+    if isinstance(value, (int, float)):
+        return value / 1e9 if value > 10**6 else float(value)
+    from ..cli.flags import parse_duration
+
+    try:
+        return parse_duration(str(value)) / 1e9
+    except Exception:  # noqa: BLE001 - an unparsable run_for means "run forever"
+        return 0.0
