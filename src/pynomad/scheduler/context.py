@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from typing import Protocol
 
-from ..structs import Allocation, Comparable, Evaluation, Job, Node, Plan
+from ..structs import Allocation, Evaluation, Job, Node, NodeUsage, Plan
 from ..structs.node import compute_class
 
 ELIGIBLE = "eligible"
@@ -31,6 +31,8 @@ class State(Protocol):
     def allocs_by_job_id(self, namespace: str, job_id: str) -> list[Allocation]: ...
     def allocs_by_node_id(self, node_id: str) -> list[Allocation]: ...
     def eval_by_id(self, eval_id: str) -> Evaluation | None: ...
+    def alloc_by_id(self, alloc_id: str) -> Allocation | None: ...
+    def node_usage(self, node_id: str) -> NodeUsage | None: ...
 
 
 class PlanListener(Protocol):
@@ -100,8 +102,7 @@ class EvalContext:
         self.plan = plan
         self.rng = rng or random.Random()
         self.eligibility = EvalEligibility()
-        self._usage: dict[str, Comparable] = {}
-        self._collisions: dict[str, dict[tuple[str, str, str], int]] = {}
+        self._usage: dict[str, NodeUsage] = {}
         self._preempted: dict[tuple[str, str, str], int] = {}
         self._classes: dict[str, str] = {}
         self._listeners: list[PlanListener] = []
@@ -118,26 +119,30 @@ class EvalContext:
             out[a.ID] = a
         return list(out.values())
 
-    def usage(self, node_id: str) -> Comparable:
+    def usage(self, node_id: str) -> NodeUsage:
+        """The node's usage as this plan leaves it: the state's incremental usage, minus the
+        plan's stops and preemptions, plus its new placements. Cached per node."""
         used = self._usage.get(node_id)
         if used is None:
-            used = Comparable()
-            counts: dict[tuple[str, str, str], int] = {}
-            for a in self.proposed_allocs(node_id):
-                used.add_alloc(a)
-                key = (a.Namespace, a.JobID, a.TaskGroup)
-                counts[key] = counts.get(key, 0) + 1
+            base = self.state.node_usage(node_id)
+            used = base.copy() if base is not None else NodeUsage()
+            for a in (*self.plan.NodeUpdate.get(node_id, ()),
+                      *self.plan.NodePreemptions.get(node_id, ())):
+                live = self.state.alloc_by_id(a.ID)
+                if live is not None and not live.terminal():
+                    used.remove(live)
+            for a in self.plan.NodeAllocation.get(node_id, ()):
+                existing = self.state.alloc_by_id(a.ID)
+                if existing is None or existing.terminal():
+                    used.add(a)
             self._usage[node_id] = used
-            self._collisions[node_id] = counts
         return used
 
     def collisions(self, node_id: str, namespace: str, job_id: str, tg: str) -> int:
-        self.usage(node_id)
-        return self._collisions[node_id].get((namespace, job_id, tg), 0)
+        return self.usage(node_id).counts.get((namespace, job_id, tg), 0)
 
     def job_allocs_on(self, node_id: str, namespace: str, job_id: str) -> int:
-        self.usage(node_id)
-        return sum(n for (ns, j, _), n in self._collisions[node_id].items()
+        return sum(n for (ns, j, _), n in self.usage(node_id).counts.items()
                    if j == job_id and ns == namespace)
 
     def node_class(self, node: Node) -> str:
@@ -157,10 +162,7 @@ class EvalContext:
         """A new allocation (fresh ID) placed by this plan."""
         self.plan.append_alloc(alloc)
         if alloc.NodeID in self._usage:
-            self._usage[alloc.NodeID].add_alloc(alloc)
-            counts = self._collisions[alloc.NodeID]
-            key = (alloc.Namespace, alloc.JobID, alloc.TaskGroup)
-            counts[key] = counts.get(key, 0) + 1
+            self._usage[alloc.NodeID].add(alloc)
         for listener in self._listeners:
             listener.placed(alloc)
 
@@ -193,4 +195,3 @@ class EvalContext:
 
     def invalidate(self, node_id: str) -> None:
         self._usage.pop(node_id, None)
-        self._collisions.pop(node_id, None)

@@ -11,7 +11,7 @@ from msgspec.structs import replace
 
 from ..state import StateStore
 from ..state import entries as e
-from ..structs import NODE_INELIGIBLE, NODE_STATUS_READY, Plan, PlanResult, allocs_fit
+from ..structs import NODE_INELIGIBLE, NODE_STATUS_READY, NodeUsage, Plan, PlanResult, fits
 
 
 def evaluate_plan(state: StateStore, plan: Plan) -> PlanResult:
@@ -33,10 +33,10 @@ def evaluate_plan(state: StateStore, plan: Plan) -> PlanResult:
 
 
 def _evaluate_node(state: StateStore, plan: Plan, node_id: str, placed) -> tuple[bool, str]:
+    new = [a for a in placed if state.alloc_by_id(a.ID) is None]
+    if not new:
+        return True, ""  # in-place and attribute updates fit wherever the allocs already are
     node = state.node_by_id(node_id)
-    existing = {a.ID: a for a in state.allocs_by_node_id(node_id) if not a.terminal()}
-    if all(a.ID in existing or a.terminal() for a in placed):
-        return True, ""  # in-place updates fit wherever the allocs already are
     if node is None:
         return False, "node does not exist"
     if node.Status != NODE_STATUS_READY:
@@ -45,21 +45,30 @@ def _evaluate_node(state: StateStore, plan: Plan, node_id: str, placed) -> tuple
         return False, "node is not eligible"
     if node.DrainStrategy is not None:
         return False, "node is draining"
-    for a in plan.NodeUpdate.get(node_id, ()):
-        existing.pop(a.ID, None)
-    for a in plan.NodePreemptions.get(node_id, ()):
-        existing.pop(a.ID, None)
-    for a in placed:
-        existing[a.ID] = a
-    return allocs_fit(node, existing.values())
+    base = state.node_usage(node_id)
+    used = base.copy() if base is not None else NodeUsage()
+    for a in (*plan.NodeUpdate.get(node_id, ()), *plan.NodePreemptions.get(node_id, ())):
+        live = state.alloc_by_id(a.ID)
+        if live is not None and not live.terminal() and live.NodeID == node_id:
+            used.remove(live)
+    for a in new:
+        before = len(used.ports)
+        ports = a.AllocatedResources.Shared.Ports if a.AllocatedResources and \
+            a.AllocatedResources.Shared else None
+        used.add(a)
+        if ports and len(used.ports) - before != len(ports):
+            return False, "network: port collision"
+    return fits(node, used)
 
 
 def result_entry(plan: Plan, result: PlanResult, now: int) -> e.ApplyPlanResults:
     """The log entry committing a plan result; allocs travel without their job copy."""
     stopped = [e.AllocStop(ID=a.ID, DesiredDescription=a.DesiredDescription,
                            ClientStatus=a.ClientStatus if a.ClientStatus == "lost" else "")
-               for allocs in list(result.NodeUpdate.values()) + list(result.NodePreemptions.values())
-               for a in allocs]
+               for allocs in result.NodeUpdate.values() for a in allocs]
+    stopped += [e.AllocStop(ID=a.ID, DesiredDescription=a.DesiredDescription,
+                            DesiredStatus="evict", PreemptedByAllocation=a.PreemptedByAllocation)
+                for allocs in result.NodePreemptions.values() for a in allocs]
     updated = [replace(a, Job=None) for allocs in result.NodeAllocation.values() for a in allocs]
     return e.ApplyPlanResults(Time=now, Job=plan.Job, AllocsUpdated=updated,
                               AllocsStopped=stopped, EvalID=plan.EvalID)

@@ -190,7 +190,23 @@ class Server:
             result.AllocIndex = await self.commit(result_entry(plan, result, self.clock()))
             if result.NodeUpdate or result.NodePreemptions:
                 self.capacity_changed()
+            if result.NodePreemptions:
+                await self._evaluate_preempted(result)
         return result
+
+    async def _evaluate_preempted(self, result: PlanResult) -> None:
+        """Jobs that lost allocations to preemption are evaluated again (Nomad does too)."""
+        jobs = {(a.Namespace, a.JobID) for allocs in result.NodePreemptions.values() for a in allocs}
+        evals = []
+        for ns, job_id in sorted(jobs):
+            job = self.state.job_by_id(ns, job_id)
+            if job is not None and not job.Stop:
+                evals.append(Evaluation(ID=generate_uuid(), Namespace=ns, Priority=job.Priority,
+                                        Type=job.Type, TriggeredBy="preemption", JobID=job_id,
+                                        JobModifyIndex=job.JobModifyIndex or 0,
+                                        Status=EVAL_STATUS_PENDING))
+        if evals:
+            await self.commit_evals(evals)
 
     async def _reap_failed_evals(self) -> None:
         """Evals past the delivery limit are marked failed, with a delayed follow-up."""

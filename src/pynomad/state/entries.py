@@ -59,6 +59,8 @@ class AllocStop(Entry, tag="AllocStop"):
     ID: str
     DesiredDescription: str
     ClientStatus: str = ""
+    DesiredStatus: str = "stop"
+    PreemptedByAllocation: str = ""
 
 
 class ApplyPlanResults(Entry, tag="ApplyPlanResults"):

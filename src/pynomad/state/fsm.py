@@ -199,8 +199,10 @@ class FSM(OperatorFSMMixin):
             existing = st.allocs.get(stop.ID)
             if existing is None:
                 continue
-            updated = replace(existing, DesiredStatus=ALLOC_DESIRED_STOP,
-                              DesiredDescription=stop.DesiredDescription)
+            updated = replace(existing, DesiredStatus=stop.DesiredStatus or ALLOC_DESIRED_STOP,
+                              DesiredDescription=stop.DesiredDescription,
+                              PreemptedByAllocation=stop.PreemptedByAllocation
+                              or existing.PreemptedByAllocation)
             if stop.ClientStatus:
                 updated.ClientStatus = stop.ClientStatus
             self._put_alloc(updated, entry.Time, server_change=True)

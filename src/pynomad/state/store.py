@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from ..structs import Allocation, Evaluation, Job, JobSummary, Node
+from ..structs import Allocation, Evaluation, Job, JobSummary, Node, NodeUsage
 from .operator import SchedulerConfiguration
 
 JobKey = tuple[str, str]
@@ -37,6 +37,7 @@ class StateStore:
         self.allocs_by_node: dict[str, dict[str, Allocation]] = {}
         self.allocs_by_job: dict[JobKey, dict[str, Allocation]] = {}
         self.evals_by_job: dict[JobKey, dict[str, Evaluation]] = {}
+        self.usage_by_node: dict[str, NodeUsage] = {}
         self.indexes: dict[str, int] = {t: 0 for t in TABLES}
         self.latest_index = 0
         self._listeners: list[Callable[[int, set[str]], None]] = []
@@ -113,8 +114,22 @@ class StateStore:
                 if a.EvalID == eval_id]
 
     # -- index maintenance used by the FSM ---------------------------------------------
+    def node_usage(self, node_id: str) -> NodeUsage | None:
+        """What the node's live (non-terminal) allocations use; None if nothing."""
+        return self.usage_by_node.get(node_id)
+
+    def _track_usage(self, old: Allocation | None, new: Allocation | None) -> None:
+        if old is not None and not old.terminal():
+            self.usage_by_node[old.NodeID].remove(old)
+        if new is not None and not new.terminal():
+            usage = self.usage_by_node.get(new.NodeID)
+            if usage is None:
+                usage = self.usage_by_node[new.NodeID] = NodeUsage()
+            usage.add(new)
+
     def put_alloc(self, alloc: Allocation) -> Allocation | None:
         old = self.allocs.get(alloc.ID)
+        self._track_usage(old, alloc)
         self.allocs[alloc.ID] = alloc
         if old is not None and old.NodeID != alloc.NodeID:
             self.allocs_by_node.get(old.NodeID, {}).pop(alloc.ID, None)
@@ -126,6 +141,7 @@ class StateStore:
         alloc = self.allocs.pop(alloc_id, None)
         if alloc is None:
             return
+        self._track_usage(alloc, None)
         _discard(self.allocs_by_node, alloc.NodeID, alloc_id)
         _discard(self.allocs_by_job, (alloc.Namespace, alloc.JobID), alloc_id)
 

@@ -35,9 +35,54 @@ class Comparable:
             for p in ar.Shared.Ports or ():
                 self.ports.add(p.Value)
 
+    def sub_alloc(self, alloc: Allocation) -> None:
+        ar = alloc.AllocatedResources
+        if ar is None:
+            return
+        for task in (ar.Tasks or {}).values():
+            if task.Cpu is not None:
+                self.cpu -= task.Cpu.CpuShares
+            if task.Memory is not None:
+                self.memory -= task.Memory.MemoryMB
+        if ar.Shared is not None:
+            self.disk -= ar.Shared.DiskMB
+            for p in ar.Shared.Ports or ():
+                self.ports.discard(p.Value)
+
     def copy(self) -> "Comparable":
         c = Comparable()
         c.cpu, c.memory, c.disk, c.ports = self.cpu, self.memory, self.disk, set(self.ports)
+        return c
+
+
+class NodeUsage(Comparable):
+    """What a node's live allocations use, plus how many each (namespace, job, group) has
+    there. Kept incrementally as allocations come and go, never re-summed."""
+
+    __slots__ = ("counts",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.counts: dict[tuple[str, str, str], int] = {}
+
+    def add(self, alloc: Allocation) -> None:
+        self.add_alloc(alloc)
+        key = (alloc.Namespace, alloc.JobID, alloc.TaskGroup)
+        self.counts[key] = self.counts.get(key, 0) + 1
+
+    def remove(self, alloc: Allocation) -> None:
+        self.sub_alloc(alloc)
+        key = (alloc.Namespace, alloc.JobID, alloc.TaskGroup)
+        left = self.counts.get(key, 0) - 1
+        if left > 0:
+            self.counts[key] = left
+        else:
+            self.counts.pop(key, None)
+
+    def copy(self) -> "NodeUsage":
+        c = NodeUsage()
+        c.cpu, c.memory, c.disk, c.ports = self.cpu, self.memory, self.disk, set(self.ports)
+        c.counts = dict(self.counts)
         return c
 
 

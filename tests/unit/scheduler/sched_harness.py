@@ -12,6 +12,7 @@ from pynomad.structs import (Allocation, DriverInfo, Evaluation, Job, Node, Node
                              NodeDiskResources, NodeMemoryResources, NodeResources, PlanResult,
                              Resources, Task, TaskGroup, allocs_fit, generate_uuid)
 from pynomad.structs.defaults import canonicalize
+from pynomad.structs import NodeUsage
 from pynomad.structs.node import compute_class
 
 NOW = 1_700_000_000_000_000_000
@@ -46,6 +47,16 @@ class FakeState:
 
     def eval_by_id(self, eval_id):
         return None
+
+    def alloc_by_id(self, alloc_id):
+        return self.allocs.get(alloc_id)
+
+    def node_usage(self, node_id):
+        usage = NodeUsage()
+        for a in self.by_node.get(node_id, {}).values():
+            if not a.terminal():
+                usage.add(a)
+        return usage
 
     # -- writes --------------------------------------------------------------------------
     def add_node(self, node: Node) -> Node:
