@@ -80,4 +80,4 @@ class TopScores:
     def result(self) -> list[NodeScoreMeta] | None:
         if not self._heap:
             return None
-        return [m for _, _, m in sorted(self._heap, key=lambda e: (e[0], e[1]), reverse=True)]
+        return [m for _, _, m in sorted(self._heap, reverse=True)]  # (score, seq) are unique
