@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from msgspec.structs import replace
 
-from ..structs import (ALLOC_CLIENT_FAILED, ALLOC_CLIENT_PENDING, ALLOC_DESIRED_RUN,
+from ..structs import (NO_TRANSITION, ALLOC_CLIENT_FAILED, ALLOC_CLIENT_PENDING, ALLOC_DESIRED_RUN,
                        EVAL_STATUS_BLOCKED, EVAL_STATUS_COMPLETE, EVAL_STATUS_FAILED, EVAL_STATUS_PENDING,
                        TRIGGER_MAX_PLANS, TRIGGER_QUEUED_ALLOCS, TRIGGER_RETRY_FAILED_ALLOC,
                        Allocation, AllocMetric, Evaluation, Job, Node, Plan, PlanResult,
@@ -127,10 +127,10 @@ class GenericScheduler:
         """Select a node; with preemption enabled, retry allowing evictions (Nomad's
         selectNextOption). Returns the metric of the last attempt and the option."""
         penalty = penalty_nodes(p.previous)
-        metric = AllocMetric(NodesAvailable=dict(by_dc), NodesInPool=in_pool)
+        metric = AllocMetric(NodesAvailable=by_dc, NodesInPool=in_pool)
         option = stack.select(p.tg, metric, penalty)
         if option is None and preempt:
-            metric = AllocMetric(NodesAvailable=dict(by_dc), NodesInPool=in_pool)
+            metric = AllocMetric(NodesAvailable=by_dc, NodesInPool=in_pool)
             option = stack.select(p.tg, metric, penalty, preempt=True)
         return metric, option
 
@@ -148,6 +148,7 @@ class GenericScheduler:
 
     def _new_alloc(self, ev: Evaluation, job: Job, p: Placement, option, metric) -> Allocation:
         alloc = Allocation(
+            DesiredTransition=NO_TRANSITION,
             ID=generate_uuid(), Namespace=job.Namespace, EvalID=ev.ID, Name=p.name,
             NodeID=option.node.ID, NodeName=option.node.Name, JobID=job.ID, Job=job,
             TaskGroup=p.tg.Name, AllocatedResources=option.resources, Metrics=metric,

@@ -41,22 +41,29 @@ _NO_PORTS = ([], [])
 class Option:
     """A ranked candidate node; its allocated resources are built only for the winner."""
 
-    __slots__ = ("node", "scores", "final", "preempted", "_tg", "_ports", "_resources")
+    __slots__ = ("node", "scores", "final", "preempted", "_group", "_ports", "_resources")
 
-    def __init__(self, node: Node, scores: dict[str, float], final: float, tg: TaskGroup,
+    def __init__(self, node: Node, scores: dict[str, float], final: float, group: "_Group",
                  ports, preempted: list[Allocation] | None) -> None:
         self.node = node
         self.scores = scores
         self.final = final
         self.preempted = preempted
-        self._tg = tg
+        self._group = group
         self._ports = ports
         self._resources: AllocatedResources | None = None
 
     @property
     def resources(self) -> AllocatedResources:
+        """The winner's allocated resources; groups without ports share one object."""
         if self._resources is None:
-            self._resources = _allocated(self._tg, self._ports)
+            networks, mappings = self._ports
+            if networks or mappings:
+                self._resources = _allocated(self._group.tg, self._ports)
+            else:
+                if self._group.shared_resources is None:
+                    self._group.shared_resources = _allocated(self._group.tg, self._ports)
+                self._resources = self._group.shared_resources
         return self._resources
 
 
@@ -68,6 +75,7 @@ class _Group:
         self.tg = tg
         self.name = tg.Name
         self.count = tg.Count or 0
+        self.shared_resources: AllocatedResources | None = None
         self.constraints = group_constraints(tg)
         self.drivers = sorted({t.Driver for t in tg.Tasks or ()})
         self.distinct_hosts = distinct_hosts_enabled(tg.Constraints)
@@ -261,7 +269,7 @@ class GenericStack:
         terms = [fitness]
         if not self.system:
             self._score_terms(node, group, penalty_nodes, preempted, scores, terms)
-        return Option(node, scores, sum(terms) / len(terms), group.tg, ports, preempted or None)
+        return Option(node, scores, sum(terms) / len(terms), group, ports, preempted or None)
 
     def _capacity(self, node: Node) -> tuple[int, int, int]:
         cap = self._capacities.get(node.ID)

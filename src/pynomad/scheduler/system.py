@@ -12,7 +12,7 @@ from collections.abc import Generator
 
 from msgspec.structs import replace
 
-from ..structs import (ALLOC_CLIENT_COMPLETE, ALLOC_CLIENT_LOST, ALLOC_CLIENT_PENDING,
+from ..structs import (NO_TRANSITION, ALLOC_CLIENT_COMPLETE, ALLOC_CLIENT_LOST, ALLOC_CLIENT_PENDING,
                        ALLOC_DESIRED_RUN, EVAL_STATUS_COMPLETE, EVAL_STATUS_FAILED, Allocation,
                        AllocMetric, Evaluation, Job, Node, Plan, PlanResult, TaskGroup,
                        generate_uuid)
@@ -131,6 +131,7 @@ class SystemScheduler:
                 self._record_failure(failed, queued, tg, metric)
                 continue
             alloc = Allocation(
+                DesiredTransition=NO_TRANSITION,
                 ID=generate_uuid(), Namespace=job.Namespace, EvalID=ev.ID,
                 Name=f"{job.ID}.{tg.Name}[0]", NodeID=node.ID, NodeName=node.Name,
                 JobID=job.ID, Job=job, TaskGroup=tg.Name,

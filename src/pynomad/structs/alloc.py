@@ -110,6 +110,10 @@ class DesiredTransition(Base):
     NoShutdownDelay: bool | None = None
 
 
+NO_TRANSITION = DesiredTransition()
+"""Shared by new allocations; transitions are set by replacing it, never in place."""
+
+
 class Allocation(Base):
     ID: str = ""
     Namespace: str = "default"
