@@ -76,7 +76,8 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
         from ...jobspec import JobspecError, parse_job
 
         try:
-            job = parse_job(req.JobHCL, "input.hcl", variables=_parse_vars(req.Variables))
+            job = parse_job(req.JobHCL, "input.hcl", variables=_parse_vars(req.Variables),
+                            allow_fs=False)
         except JobspecError as err:
             raise BadRequest(str(err)) from None
         if req.Canonicalize:
