@@ -9,7 +9,8 @@ from __future__ import annotations
 import heapq
 import itertools
 
-from ..structs import AllocMetric, Node, NodeScoreMeta, NodeScores, Resources, TaskGroup
+from ..structs import (AllocMetric, Node, NodeScoreMeta, NodeScores, Resources, TaskGroup,
+                       shared_float)
 
 MAX_RETAINED_NODE_SCORES = 5
 
@@ -70,7 +71,8 @@ class TopScores:
         item = (norm, -next(self._seq), None)
         if len(self._heap) >= self.k and item[:2] <= self._heap[0][:2]:
             return
-        meta = NodeScoreMeta(NodeID=node_id, Scores=NodeScores.from_dict(scores), NormScore=norm)
+        meta = NodeScoreMeta(NodeID=node_id, Scores=NodeScores.from_dict(scores),
+                             NormScore=shared_float(norm))
         entry = (norm, item[1], meta)
         if len(self._heap) < self.k:
             heapq.heappush(self._heap, entry)

@@ -86,7 +86,8 @@ class NodeScores(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
 
     @classmethod
     def from_dict(cls, scores: dict[str, float]) -> "NodeScores":
-        return cls(**{_SCORE_ATTRS[k]: v for k, v in scores.items() if k in _SCORE_ATTRS})
+        return cls(**{_SCORE_ATTRS[k]: shared_float(v) for k, v in scores.items()
+                      if k in _SCORE_ATTRS})
 
     def items(self):
         for attr, name in _SCORE_NAMES.items():
@@ -105,6 +106,20 @@ class NodeScores(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
         if value is None:
             raise KeyError(name)
         return value
+
+
+_FLOATS: dict[float, float] = {}
+
+
+def shared_float(value: float) -> float:
+    """One float object per distinct score value: scores repeat across thousands of
+    allocations, and each float object costs 24 bytes."""
+    shared = _FLOATS.get(value)
+    if shared is None:
+        if len(_FLOATS) >= 1 << 16:
+            _FLOATS.clear()
+        shared = _FLOATS[value] = value
+    return shared
 
 
 _SCORE_NAMES = {f.name: f.encode_name for f in msgspec.structs.fields(NodeScores)}
