@@ -189,12 +189,6 @@ class TaskRunner:
         self.emit_event(self._event(ev.SIGNALING, TaskSignal=sig, TaskSignalReason=reason))
         await self.driver.signal(handle, sig)
 
-    def mark_done(self) -> None:
-        self._done.set()
-
-    async def wait_done(self) -> None:
-        await self._done.wait()
-
     # -- the run loop -----------------------------------------------------------
     async def run(self) -> None:
         try:

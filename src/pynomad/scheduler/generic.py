@@ -8,8 +8,9 @@ updated evaluation and any evaluations to create (blocked, delayed reschedules).
 from __future__ import annotations
 
 import random
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from msgspec.structs import replace
 
@@ -30,6 +31,7 @@ MAX_SERVICE_ATTEMPTS = 5
 MAX_BATCH_ATTEMPTS = 2
 DESC_BLOCKED_MAX_PLAN = "created due to placement conflicts"
 DESC_BLOCKED_FAILED_PLACEMENTS = "created to place remaining allocations"
+T = TypeVar("T")
 
 
 @dataclass
@@ -52,22 +54,13 @@ class GenericScheduler:
 
     def process(self, ev: Evaluation) -> Generator[Plan, PlanResult, Outcome]:
         limit = MAX_BATCH_ATTEMPTS if self.batch else MAX_SERVICE_ATTEMPTS
-        attempts = 0
-        while True:
-            job = self.state.job_by_id(ev.Namespace, ev.JobID)
-            plan, failed, queued, followups = self._compute(ev, job)
-            if plan.is_no_op():
-                break
-            result = yield plan
-            full, expected, actual = result.full_commit(plan)
-            if full:
-                break
-            attempts = 0 if actual > 0 else attempts + 1
-            if attempts >= limit:
-                return self._finish(ev, job, failed, queued, followups, EVAL_STATUS_FAILED)
-        return self._finish(ev, job, failed, queued, followups, EVAL_STATUS_COMPLETE)
+        done, (job, failed, queued, followups) = yield from submit_plans(
+            lambda: self._compute(ev), limit)
+        status = EVAL_STATUS_COMPLETE if done else EVAL_STATUS_FAILED
+        return self._finish(ev, job, failed, queued, followups, status)
 
-    def _compute(self, ev: Evaluation, job: Job | None):
+    def _compute(self, ev: Evaluation):
+        job = self.state.job_by_id(ev.Namespace, ev.JobID)
         plan = Plan(EvalID=ev.ID, Priority=ev.Priority, Job=job,
                     AllAtOnce=bool(job and job.AllAtOnce))
         allocs = self.state.allocs_by_job_id(ev.Namespace, ev.JobID)
@@ -88,7 +81,7 @@ class GenericScheduler:
         for follow, allocs in followups:
             for a in allocs:
                 plan.append_alloc(replace(a, FollowupEvalID=follow.ID))
-        return plan, failed, queued, [f for f, _ in followups]
+        return plan, (job, failed, queued, [f for f, _ in followups])
 
     def _place(self, ctx: EvalContext, ev: Evaluation, job: Job | None,
                placements: list[Placement]) -> tuple[dict[str, AllocMetric], dict[str, int]]:
@@ -187,6 +180,26 @@ class GenericScheduler:
                 start = when
             out[-1][1].append(alloc)
         return out
+
+
+def submit_plans(compute: Callable[[], tuple[Plan, T]], limit: int
+                 ) -> Generator[Plan, PlanResult, tuple[bool, T]]:
+    """Nomad's retryMax around plan submission: `compute()` gives a fresh plan (and whatever
+    the caller keeps from that attempt); it is yielded until it is a no-op or fully committed.
+    Gives up after `limit` attempts in a row that placed nothing. Returns (done, the last
+    attempt's extra); done is False when the attempts ran out."""
+    attempts = 0
+    while True:
+        plan, extra = compute()
+        if plan.is_no_op():
+            return True, extra
+        result = yield plan
+        full, _, actual = result.full_commit(plan)
+        if full:
+            return True, extra
+        attempts = 0 if actual else attempts + 1
+        if attempts >= limit:
+            return False, extra
 
 
 def penalty_nodes(prev: Allocation | None) -> set[str]:

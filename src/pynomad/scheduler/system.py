@@ -19,7 +19,7 @@ from ..structs import (NO_TRANSITION, ALLOC_CLIENT_COMPLETE, ALLOC_CLIENT_LOST, 
 from .config import SchedulerConfig
 from .context import EvalContext, EvalEligibility, State
 from .feasible import in_datacenters
-from .generic import Outcome, blocked_eval
+from .generic import Outcome, blocked_eval, submit_plans
 from .metrics import exhaust_resources
 from .reconcile import ALLOC_LOST, ALLOC_MIGRATING, ALLOC_NOT_NEEDED, ALLOC_UPDATING, tasks_updated
 from .stack import SystemStack
@@ -40,25 +40,19 @@ class SystemScheduler:
         self.eligibility: EvalEligibility | None = None
 
     def process(self, ev: Evaluation) -> Generator[Plan, PlanResult, Outcome]:
-        attempts = 0
-        failed: dict[str, AllocMetric] = {}
-        queued: dict[str, int] = {}
-        while True:
-            job = self.state.job_by_id(ev.Namespace, ev.JobID)
-            plan = Plan(EvalID=ev.ID, Priority=ev.Priority, Job=job)
-            failed, queued = self._compute(ev, job, plan)
-            if plan.is_no_op():
-                break
-            result = yield plan
-            full, _, actual = result.full_commit(plan)
-            if full:
-                break
-            attempts = 0 if actual else attempts + 1
-            if attempts >= MAX_SYSTEM_ATTEMPTS:
-                return Outcome(replace(ev, Status=EVAL_STATUS_FAILED, QueuedAllocations=queued,
-                                       FailedTGAllocs=failed or None,
-                                       StatusDescription="maximum attempts reached (5)"))
+        done, (job, failed, queued) = yield from submit_plans(
+            lambda: self._attempt(ev), MAX_SYSTEM_ATTEMPTS)
+        if not done:
+            return Outcome(replace(ev, Status=EVAL_STATUS_FAILED, QueuedAllocations=queued,
+                                   FailedTGAllocs=failed or None,
+                                   StatusDescription="maximum attempts reached (5)"))
         return self._finish(ev, job, failed, queued)
+
+    def _attempt(self, ev: Evaluation):
+        job = self.state.job_by_id(ev.Namespace, ev.JobID)
+        plan = Plan(EvalID=ev.ID, Priority=ev.Priority, Job=job)
+        failed, queued = self._compute(ev, job, plan)
+        return plan, (job, failed, queued)
 
     def _finish(self, ev: Evaluation, job: Job | None, failed: dict[str, AllocMetric],
                 queued: dict[str, int]) -> Outcome:

@@ -34,18 +34,7 @@ class Watcher:
 
     async def wait_key(self, key: str, wait_s: float) -> None:
         """Wait (up to `wait_s`) for the next change notified under `key`."""
-        ev = asyncio.Event()
-        self._waiters.setdefault(key, set()).add(ev)
-        waiter = asyncio.ensure_future(ev.wait())
-        try:
-            await asyncio.wait({waiter}, timeout=wait_s)
-        finally:
-            waiter.cancel()
-            waiters = self._waiters.get(key)
-            if waiters is not None:
-                waiters.discard(ev)
-                if not waiters:
-                    del self._waiters[key]
+        await self._wait_any((key,), wait_s)
 
     async def wait_change(self, tables: tuple[str, ...], after_index: int, wait_s: float) -> int:
         """Wait (up to `wait_s`) until the tables' index exceeds `after_index`."""
@@ -55,14 +44,22 @@ class Watcher:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 break
-            ev = asyncio.Event()
-            for t in tables:
-                self._waiters.setdefault(t, set()).add(ev)
-            waiter = asyncio.ensure_future(ev.wait())
-            try:
-                await asyncio.wait({waiter}, timeout=remaining)
-            finally:
-                waiter.cancel()
-                for t in tables:
-                    self._waiters.get(t, set()).discard(ev)
+            await self._wait_any(tables, remaining)
         return self.state.table_index(*tables)
+
+    async def _wait_any(self, keys: tuple[str, ...], timeout: float) -> None:
+        """Wait (up to `timeout`) for the next change notified under any of `keys`."""
+        ev = asyncio.Event()
+        for k in keys:
+            self._waiters.setdefault(k, set()).add(ev)
+        waiter = asyncio.ensure_future(ev.wait())
+        try:
+            await asyncio.wait({waiter}, timeout=timeout)
+        finally:
+            waiter.cancel()
+            for k in keys:
+                waiters = self._waiters.get(k)
+                if waiters is not None:
+                    waiters.discard(ev)
+                    if not waiters:
+                        del self._waiters[k]

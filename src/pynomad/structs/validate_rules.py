@@ -56,34 +56,39 @@ def constraint_problems(c: Constraint) -> list[str]:
     if not op:
         errs.append("Missing constraint operand")
     need_ltarget = op != "distinct_hosts"
-    if op in _SET_OPS:
-        if not rt:
-            errs.append("Set contains constraint requires an RTarget")
-    elif op == "regexp":
-        err = regexp_error(rt)
-        if err:
-            errs.append(f"Regular expression failed to compile: {err}")
-    elif op == "version":
-        err = version_constraint_error(rt)
-        if err:
-            errs.append(f"Version constraint is invalid: {err}")
-    elif op == "semver":
-        err = semver_constraint_error(rt)
-        if err:
-            errs.append(f"Semver constraint is invalid: {err}")
+    common = _rtarget_errors(op, rt, "constraint", "Set contains constraint requires an RTarget")
+    if common is not None:
+        errs += common
     elif op == "distinct_property":
         errs += _distinct_property_errors(rt)
     elif op in ("is_set", "is_not_set"):
         if rt:
             errs.append(f"Operator {go_quote(op)} does not support an RTarget")
-    elif op in _COMPARE_OPS:
-        if not rt:
-            errs.append(f"Operator {go_quote(op)} requires an RTarget")
     elif op != "distinct_hosts":
         errs.append(f"Unknown constraint type {go_quote(op)}")
     if need_ltarget and not c.LTarget:
         errs.append("No LTarget provided but is required by constraint")
     return errs
+
+
+def _rtarget_errors(op: str, rt: str, kind: str, set_missing: str) -> list[str] | None:
+    """RTarget checks the operators constraints and affinities share (set, regexp, version,
+    semver, comparison); ``kind`` names the block in version messages. None when ``op`` is
+    none of them."""
+    if op in _SET_OPS:
+        return [] if rt else [set_missing]
+    if op == "regexp":
+        err = regexp_error(rt)
+        return [f"Regular expression failed to compile: {err}"] if err else []
+    if op == "version":
+        err = version_constraint_error(rt)
+        return [f"Version {kind} is invalid: {err}"] if err else []
+    if op == "semver":
+        err = semver_constraint_error(rt)
+        return [f"Semver {kind} is invalid: {err}"] if err else []
+    if op in _COMPARE_OPS:
+        return [] if rt else [f"Operator {go_quote(op)} requires an RTarget"]
+    return None
 
 
 def _distinct_property_errors(rt: str) -> list[str]:
@@ -108,26 +113,11 @@ def affinity_problems(a: Affinity) -> list[str]:
     op, rt = a.Operand, a.RTarget or ""
     if not op:
         errs.append("Missing affinity operand")
-    if op in _SET_OPS:
-        if not rt:
-            errs.append("Set contains operators require an RTarget")
-    elif op == "regexp":
-        err = regexp_error(rt)
-        if err:
-            errs.append(f"Regular expression failed to compile: {err}")
-    elif op == "version":
-        err = version_constraint_error(rt)
-        if err:
-            errs.append(f"Version affinity is invalid: {err}")
-    elif op == "semver":
-        err = semver_constraint_error(rt)
-        if err:
-            errs.append(f"Semver affinity is invalid: {err}")
-    elif op in _COMPARE_OPS:
-        if not rt:
-            errs.append(f"Operator {go_quote(op)} requires an RTarget")
-    else:
+    common = _rtarget_errors(op, rt, "affinity", "Set contains operators require an RTarget")
+    if common is None:
         errs.append(f"Unknown affinity operator {go_quote(op)}")
+    else:
+        errs += common
     if not a.LTarget:
         errs.append("No LTarget provided but is required")
     weight = 50 if a.Weight is None else a.Weight

@@ -1,10 +1,8 @@
 """Operator endpoints in one process: scheduler config, eligibility, drain, job plan."""
 
-import asyncio
-
 import pytest
+from server_helpers import live, settle
 
-from pynomad.server import Server, ServerConfig
 from pynomad.server.errors import BadRequest, Conflict, Forbidden, NotFound
 from pynomad.state.operator import SchedulerConfiguration
 from pynomad.structs import (DrainStrategy, DriverInfo, Job, Node, NodeCpuResources,
@@ -29,31 +27,7 @@ def make_job(job_id="web", count=1, cpu=100, typ="service", args=("100",)) -> Jo
                TaskGroups=[TaskGroup(Name="g", Count=count, Tasks=[task])])
 
 
-async def settle(server: Server) -> None:
-    for _ in range(500):
-        stats = server.broker.stats()
-        if not (stats["TotalReady"] or stats["TotalUnacked"] or stats["TotalPending"]):
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"broker never settled: {server.broker.stats()}")
 
-
-def live(server, job_id="web"):
-    return [a for a in server.state.allocs_by_job_id("default", job_id) if not a.terminal()]
-
-
-@pytest.fixture
-def run():
-    def runner(coro_fn, **cfg):
-        async def main():
-            server = Server(ServerConfig(num_schedulers=1, **cfg))
-            await server.start()
-            try:
-                await coro_fn(server)
-            finally:
-                await server.stop()
-        asyncio.run(main())
-    return runner
 
 
 def test_config_bootstrapped_from_agent_default_then_cas(run):

@@ -1,11 +1,9 @@
 """Placement rules end to end through an in-process Server (register → eval → plan → state)."""
 
-import asyncio
 from collections import Counter
 
-import pytest
+from server_helpers import live, settle
 
-from pynomad.server import Server, ServerConfig
 from pynomad.structs import (Affinity, Constraint, DriverInfo, Job, Node, NodeCpuResources,
                              NodeDiskResources, NodeMemoryResources, NodeResources, Resources,
                              Spread, SpreadTarget, Task, TaskGroup)
@@ -30,31 +28,7 @@ def make_job(job_id: str, count: int = 1, typ: str = "service", cpu: int = 100,
                TaskGroups=[TaskGroup(Name="g", Count=count, Tasks=[task])])
 
 
-async def settle(server: Server) -> None:
-    for _ in range(500):
-        stats = server.broker.stats()
-        if not (stats["TotalReady"] or stats["TotalUnacked"] or stats["TotalPending"]):
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"broker never settled: {server.broker.stats()}")
 
-
-@pytest.fixture
-def run():
-    def runner(coro_fn):
-        async def main():
-            server = Server(ServerConfig(num_schedulers=1))
-            await server.start()
-            try:
-                await coro_fn(server)
-            finally:
-                await server.stop()
-        asyncio.run(main())
-    return runner
-
-
-def live(server, job_id):
-    return [a for a in server.state.allocs_by_job_id("default", job_id) if not a.terminal()]
 
 
 def test_spread_across_datacenters_through_server(run):

@@ -1,13 +1,9 @@
 """The server end to end in one process: nodes register, jobs place, stop and update."""
 
-import asyncio
+from server_helpers import live, settle
 
-import pytest
-
-from pynomad.server import Server, ServerConfig
 from pynomad.structs import (DriverInfo, Job, Node, NodeCpuResources, NodeMemoryResources,
-                             NodeDiskResources, NodeDiskResources,
-                             NodeResources, Resources, Task, TaskGroup, Constraint)
+                             NodeDiskResources, NodeResources, Resources, Task, TaskGroup, Constraint)
 
 
 def make_node(i: int, cpu: int = 4000, mem: int = 8192, dc: str = "dc1") -> Node:
@@ -28,32 +24,7 @@ def make_job(job_id: str = "web", count: int = 3, typ: str = "service", cpu: int
     return Job(ID=job_id, Type=typ, TaskGroups=[TaskGroup(Name="g", Count=count, Tasks=[task])])
 
 
-async def settle(server: Server) -> None:
-    """Wait until the broker has nothing ready or in flight."""
-    for _ in range(500):
-        stats = server.broker.stats()
-        if not (stats["TotalReady"] or stats["TotalUnacked"] or stats["TotalPending"]):
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"broker never settled: {server.broker.stats()}")
 
-
-@pytest.fixture
-def run():
-    def runner(coro_fn):
-        async def main():
-            server = Server(ServerConfig(num_schedulers=1))
-            await server.start()
-            try:
-                await coro_fn(server)
-            finally:
-                await server.stop()
-        asyncio.run(main())
-    return runner
-
-
-def live(server, job_id="web"):
-    return [a for a in server.state.allocs_by_job_id("default", job_id) if not a.terminal()]
 
 
 def test_service_job_places_count_allocs(run):
