@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from msgspec.structs import replace
 
+from ..scheduler.reschedule import reschedule_eligible
 from ..state import entries as e
 from ..state.store import node_allocs_key
 from ..structs import (ALLOC_CLIENT_FAILED, EVAL_STATUS_PENDING, NODE_ELIGIBLE,
@@ -20,6 +21,13 @@ if TYPE_CHECKING:
     from .server import Server
 
 NODE_STATUSES = ("initializing", "ready", "down", "disconnected")
+
+
+def _reschedulable(job, alloc: Allocation, now: int) -> bool:
+    """Only a failed alloc whose group may still reschedule gets an evaluation (system
+    jobs have no reschedule policy, so their failed allocs stay failed)."""
+    tg = job.lookup_task_group(alloc.TaskGroup)
+    return tg is not None and reschedule_eligible(tg.ReschedulePolicy, alloc, now)
 
 
 class NodeEndpoint:
@@ -129,7 +137,8 @@ class NodeEndpoint:
                     and existing.DesiredStatus == "run":
                 job = st.job_by_id(existing.Namespace, existing.JobID)
                 key = (existing.Namespace, existing.JobID)
-                if job is not None and not job.Stop and key not in jobs_evaluated:
+                if job is not None and not job.Stop and key not in jobs_evaluated \
+                        and _reschedulable(job, existing, srv.clock()):
                     jobs_evaluated.add(key)
                     evals.append(Evaluation(
                         ID=generate_uuid(), Namespace=job.Namespace, Priority=job.Priority,

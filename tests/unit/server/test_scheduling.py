@@ -1,5 +1,6 @@
 """The server end to end in one process: nodes register, jobs place, stop and update."""
 
+import msgspec
 from server_helpers import live, settle
 
 from pynomad.structs import (DriverInfo, Job, Node, NodeCpuResources, NodeMemoryResources,
@@ -142,4 +143,18 @@ def test_system_job_lands_on_every_eligible_node_including_later_ones(run):
         await server.jobs.deregister("default", "sys")
         await settle(server)
         assert live(server, "sys") == []
+    run(body)
+
+
+def test_failed_system_alloc_is_not_replaced(run):
+    async def body(server):
+        node = make_node(0)
+        await server.nodes.register(node)
+        await server.jobs.register(make_job("sys", count=1, typ="system"))
+        await settle(server)
+        (alloc,) = live(server, "sys")
+        await server.nodes.update_allocs([msgspec.structs.replace(alloc, ClientStatus="failed")])
+        await settle(server)
+        allocs = server.state.allocs_by_job_id("default", "sys")
+        assert [a.ClientStatus for a in allocs] == ["failed"]
     run(body)
