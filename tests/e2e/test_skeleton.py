@@ -199,3 +199,10 @@ def test_dev_agent_shutdown_stops_its_tasks(tmp_path):
         assert not pids_with_marker(marker)
     finally:
         agent.stop()
+
+
+def test_example_template_job_renders_and_runs(dev_agent: Agent, examples):
+    dev_agent.nomad("job", "run", str(examples / "batch-raw_exec-template.hcl"))
+    allocs = dev_agent.wait_allocs("raw_exec", lambda a: a and a[0]["ClientStatus"] == "complete",
+                                   what="template job complete")
+    assert dev_agent.nomad("alloc", "logs", allocs[0]["ID"], "bash").stdout.startswith("my pid is ")

@@ -26,6 +26,7 @@ from .gotime import SECOND, format_rfc3339
 from .restarts import KILLED, NOT_RESTARTING, RESTARTING, RestartTracker
 from .state import StateDB, TaskLocalState
 from .taskenv import TaskDirs, TaskEnv, build_env
+from .template_hook import TemplateError, render_templates
 
 log = logging.getLogger(__name__)
 
@@ -304,13 +305,14 @@ class TaskRunner:
         env = build_env(self.alloc, self.task, self.node,
                         TaskDirs(self.alloc_dir.shared_dir, td.local_dir, td.secrets_dir),
                         host_env=self.host_env)
+        env.env.update(render_templates(self.task.Templates, td.dir, env))
         return self._task_config(env)
 
     async def _start_once(self) -> bool:
         """One start attempt; False (with the tracker told why) if it failed."""
         try:
             cfg = self._prestart()
-        except OSError as e:
+        except (OSError, TemplateError) as e:
             self.emit_event(self._event(ev.SETUP_FAILURE, SetupError=str(e), FailsTask=True))
             self.tracker.set_start_error(DriverError(str(e)))
             return False
