@@ -84,8 +84,12 @@ def test_service_count_three_runs_three_processes_and_stop_purge_cleans_up(dev_a
     marker = f"marker-{uuid.uuid4().hex[:10]}"
     path = write_job(dev_agent.tmp, "web.nomad", service_job("web", marker))
     dev_agent.nomad("job", "run", "-detach", str(path))
-    dev_agent.wait_allocs("web", lambda a: running(a, 3), what="3 running allocs")
+    allocs = dev_agent.wait_allocs("web", lambda a: running(a, 3), what="3 running allocs")
     wait_for(lambda: len(pids_with_marker(marker)) == 3, 30, what="3 task processes")
+    stats = dev_agent.get(f"/v1/client/allocation/{allocs[0]['ID']}/stats")
+    assert stats["Tasks"]["server"]["ResourceUsage"]["MemoryStats"]["RSS"] > 0
+    status = dev_agent.nomad("alloc", "status", allocs[0]["ID"])
+    assert "Couldn't retrieve stats" not in status.stderr and "Memory" in status.stdout
     dev_agent.nomad("job", "stop", "-purge", "web")
     wait_for(lambda: not pids_with_marker(marker), 30, what="no task processes left")
     status, body = dev_agent.request("GET", "/v1/job/web")

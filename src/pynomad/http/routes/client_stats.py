@@ -1,0 +1,95 @@
+"""/v1/client/stats and /v1/client/allocation/:id/stats: host and task resource usage."""
+
+from __future__ import annotations
+
+import time
+
+import psutil
+from aiohttp import web
+
+from ...server.errors import NotFound
+from ..common import reply
+
+MEASURED_MEM = ["RSS", "Swap"]
+MEASURED_CPU = ["System Mode", "User Mode", "Percent"]
+
+
+def setup(app: web.Application, r: web.RouteTableDef) -> None:
+    @r.get("/v1/client/allocation/{alloc}/stats")
+    async def alloc_stats(request):
+        client = request.app["agent"].client
+        runner = client.alloc_runner(request.match_info["alloc"]) if client else None
+        if runner is None:
+            raise NotFound("Unknown allocation")
+        tasks = {name: _task_usage(tr.handle.state if tr.handle else {})
+                 for name, tr in runner.tasks.items()}
+        return reply(request, {"ResourceUsage": _sum([t["ResourceUsage"] for t in tasks.values()]),
+                               "Tasks": tasks, "Timestamp": time.time_ns()})
+
+    @r.get("/v1/client/stats")
+    async def host_stats(request):
+        if request.app["agent"].client is None:
+            raise NotFound("Nomad client is not enabled on this agent")
+        return reply(request, _host_stats())
+
+
+def _task_usage(handle_state: dict) -> dict:
+    rss = swap = 0
+    system = user = percent = 0.0
+    pid = handle_state.get("task_pid") if isinstance(handle_state, dict) else None
+    procs = []
+    if pid:
+        try:
+            root = psutil.Process(pid)
+            procs = [root] + root.children(recursive=True)
+        except psutil.Error:
+            procs = []
+    for p in procs:
+        try:
+            with p.oneshot():
+                mem, cpu = p.memory_info(), p.cpu_times()
+                rss += mem.rss
+                system += cpu.system
+                user += cpu.user
+                percent += p.cpu_percent(interval=None)
+        except psutil.Error:
+            continue
+    usage = {"MemoryStats": {"RSS": rss, "Cache": 0, "Swap": swap, "Usage": rss, "MaxUsage": 0,
+                             "KernelUsage": 0, "KernelMaxUsage": 0,
+                             "Measured": MEASURED_MEM if procs else []},
+             "CpuStats": {"SystemMode": system, "UserMode": user, "TotalTicks": system + user,
+                          "ThrottledPeriods": 0, "ThrottledTime": 0, "Percent": percent,
+                          "Measured": MEASURED_CPU if procs else []},
+             "DeviceStats": None}
+    return {"ResourceUsage": usage, "Timestamp": time.time_ns(),
+            "Pids": {str(p.pid): None for p in procs} or None}
+
+
+def _sum(usages: list[dict]) -> dict:
+    total = {"MemoryStats": {"RSS": 0, "Cache": 0, "Swap": 0, "Usage": 0, "MaxUsage": 0,
+                             "KernelUsage": 0, "KernelMaxUsage": 0, "Measured": MEASURED_MEM},
+             "CpuStats": {"SystemMode": 0.0, "UserMode": 0.0, "TotalTicks": 0.0,
+                          "ThrottledPeriods": 0, "ThrottledTime": 0, "Percent": 0.0,
+                          "Measured": MEASURED_CPU},
+             "DeviceStats": None}
+    for u in usages:
+        for section in ("MemoryStats", "CpuStats"):
+            for key, value in u[section].items():
+                if key != "Measured":
+                    total[section][key] += value
+    return total
+
+
+def _host_stats() -> dict:
+    vm = psutil.virtual_memory()
+    cpus = psutil.cpu_times_percent(interval=None, percpu=True)
+    disk = psutil.disk_usage("/")
+    return {"Memory": {"Total": vm.total, "Available": vm.available, "Used": vm.used,
+                       "Free": vm.free},
+            "CPU": [{"CPU": f"cpu{i}", "User": c.user, "System": c.system, "Idle": c.idle,
+                     "Total": 100.0 - c.idle} for i, c in enumerate(cpus)],
+            "DiskStats": [{"Device": "/", "Mountpoint": "/", "Size": disk.total,
+                           "Used": disk.used, "Available": disk.free,
+                           "UsedPercent": disk.percent, "InodesUsedPercent": 0.0}],
+            "AllocDirStats": None, "Uptime": int(time.time() - psutil.boot_time()),
+            "Timestamp": time.time_ns(), "CPUTicksConsumed": 0.0}
