@@ -124,6 +124,9 @@ def test_changing_the_job_creates_version_one_and_replaces_allocs(dev_agent: Age
     assert {a["JobVersion"] for a in after if a["DesiredStatus"] == "run"} == {1}
     versions = dev_agent.get("/v1/job/ver/versions")["Versions"]
     assert [v["Version"] for v in versions] == [1, 0]
+    source = dev_agent.get("/v1/job/ver/submission?version=1")
+    assert source["Source"] == path.read_text() and source["Format"] == "hcl2"
+    assert dev_agent.request("GET", "/v1/job/ver/submission?version=7")[0] == 404
     wait_for(lambda: len(pids_with_marker(marker)) == 2, 30, what="old processes stopped")
 
 

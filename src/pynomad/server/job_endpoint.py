@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from ..state import entries as e
+from ..structs.submission import MAX_SOURCE_BYTES, JobSubmission
 from ..structs import (EVAL_STATUS_PENDING, TRIGGER_JOB_DEREGISTER, TRIGGER_JOB_REGISTER,
                        DesiredTransition, Evaluation, Job, ValidationError, canonicalize, generate_uuid,
                        validate_job)
@@ -49,7 +50,8 @@ class JobEndpoint:
                           JobModifyIndex=job_modify_index, Status=EVAL_STATUS_PENDING)
 
     async def register(self, job: Job, enforce_index: bool = False,
-                       job_modify_index: int = 0) -> dict:
+                       job_modify_index: int = 0,
+                       submission: JobSubmission | None = None) -> dict:
         srv = self.server
         if srv.operator.scheduler_config().RejectJobRegistration:
             raise Forbidden(JOB_REGISTRATION_DISABLED)
@@ -68,7 +70,9 @@ class JobEndpoint:
             ev = self._new_eval(job, TRIGGER_JOB_REGISTER, 0)
         if changed:
             job.Status = None
-            index = await srv.commit(e.JobRegister(Job=job, Eval=ev))
+            if submission is not None and len(submission.Source) > MAX_SOURCE_BYTES:
+                submission = None  # as Nomad: sources over 1 MiB are not kept
+            index = await srv.commit(e.JobRegister(Job=job, Eval=ev, Submission=submission))
             modify_index = index
         else:
             modify_index = existing.JobModifyIndex

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import msgspec
 
-from ..structs import (Allocation, DesiredTransition, DrainStrategy, Evaluation, Job, Node,
+from ..structs import (Allocation, DesiredTransition, DrainStrategy, Evaluation, Job,
+                       JobSubmission, Node,
                        NodeEvent)
 from .operator import SchedulerConfiguration
 
@@ -21,6 +22,7 @@ class Entry(msgspec.Struct, tag_field="Type", kw_only=True):
 class JobRegister(Entry, tag="JobRegister"):
     Job: Job
     Eval: Evaluation | None = None
+    Submission: JobSubmission | None = None
 
 
 class JobDeregister(Entry, tag="JobDeregister"):

@@ -53,6 +53,8 @@ class FSM(OperatorFSMMixin):
     # -- jobs ---------------------------------------------------------------------------
     def _apply_JobRegister(self, entry: e.JobRegister) -> None:
         self._upsert_job(entry.Job, entry.Time)
+        if entry.Submission is not None:
+            self._store_submission(entry.Job, entry.Submission)
         if entry.Eval is not None:
             self._upsert_eval(entry.Eval, entry.Time)
 
@@ -78,6 +80,17 @@ class FSM(OperatorFSMMixin):
         self._tables |= {"jobs", "job_versions", "job_summary"}
         self._dirty_jobs.add(key)
 
+    def _store_submission(self, job: Job, sub) -> None:
+        """Keep the job's source for its newest tracked versions only."""
+        st = self.state
+        sub.Namespace, sub.JobID = job.Namespace, job.ID
+        sub.Version, sub.JobIndex = job.Version or 0, self._index
+        st.job_submissions[(job.Namespace, job.ID, sub.Version)] = sub
+        oldest = sub.Version - JOB_TRACKED_VERSIONS
+        for key in [k for k in st.job_submissions
+                    if k[:2] == (job.Namespace, job.ID) and k[2] <= oldest]:
+            del st.job_submissions[key]
+
     def _ensure_summary(self, job: Job) -> None:
         key = (job.Namespace, job.ID)
         summary = self.state.job_summaries.get(key)
@@ -95,6 +108,8 @@ class FSM(OperatorFSMMixin):
         if job is not None:
             if entry.Purge:
                 del st.jobs[key]
+                for k in [k for k in st.job_submissions if k[:2] == key]:
+                    del st.job_submissions[k]
                 st.job_versions.pop(key, None)
                 st.job_summaries.pop(key, None)
                 self._tables |= {"jobs", "job_versions", "job_summary"}

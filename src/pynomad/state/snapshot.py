@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from ..structs import Allocation, Evaluation, Job, JobSummary, Node
+from ..structs import Allocation, Evaluation, Job, JobSubmission, JobSummary, Node
 from .operator import SchedulerConfiguration
 from .store import StateStore
 
@@ -18,6 +18,7 @@ class _Snapshot(msgspec.Struct):
     Evals: list[Evaluation]
     Allocs: list[Allocation]
     AllocJobVersions: list[int]
+    Submissions: list[JobSubmission] = []
     SchedulerConfig: SchedulerConfiguration | None = None
 
 
@@ -39,6 +40,7 @@ def dump_state(state: StateStore, index: int) -> bytes:
         Evals=list(state.evals.values()),
         Allocs=allocs,
         AllocJobVersions=versions,
+        Submissions=list(state.job_submissions.values()),
         SchedulerConfig=state.scheduler_config,
     )
     return msgspec.msgpack.encode(snap)
@@ -62,6 +64,8 @@ def load_state(state: StateStore, data: bytes) -> int:
         a.Job = by_version.get((a.Namespace, a.JobID, version))
         state.put_alloc(a)
     state.scheduler_config = snap.SchedulerConfig
+    for sub in snap.Submissions:
+        state.job_submissions[(sub.Namespace, sub.JobID, sub.Version)] = sub
     state.latest_index = snap.Index
     for t in state.indexes:
         state.indexes[t] = snap.Index

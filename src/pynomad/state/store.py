@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from ..structs import Allocation, Evaluation, Job, JobSummary, Node, NodeUsage
+from ..structs import Allocation, Evaluation, Job, JobSubmission, JobSummary, Node, NodeUsage
 from .operator import SchedulerConfiguration
 
 JobKey = tuple[str, str]
@@ -38,6 +38,7 @@ class StateStore:
         self.allocs_by_job: dict[JobKey, dict[str, Allocation]] = {}
         self.evals_by_job: dict[JobKey, dict[str, Evaluation]] = {}
         self.usage_by_node: dict[str, NodeUsage] = {}
+        self.job_submissions: dict[tuple[str, str, int], JobSubmission] = {}
         self.indexes: dict[str, int] = {t: 0 for t in TABLES}
         self.latest_index = 0
         self._listeners: list[Callable[[int, set[str]], None]] = []
@@ -77,6 +78,9 @@ class StateStore:
             if j.Version == version:
                 return j
         return None
+
+    def job_submission(self, namespace: str, job_id: str, version: int) -> JobSubmission | None:
+        return self.job_submissions.get((namespace, job_id, version))
 
     def jobs_by_namespace(self, namespace: str | None) -> list[Job]:
         jobs = (j for (ns, _), j in self.jobs.items() if namespace in (None, "*", ns))

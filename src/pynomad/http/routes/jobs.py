@@ -9,7 +9,7 @@ from aiohttp import web
 
 from ...server.errors import BadRequest, NotFound
 from ...server.job_endpoint import prepare_job
-from ...structs import Base, Job, ValidationError, canonicalize, to_builtins, validate_job
+from ...structs import Base, Job, JobSubmission, ValidationError, canonicalize, to_builtins, validate_job
 from ..common import decode_body, prefix_match, query_options, reply
 from ..stubs import alloc_stub, job_stub
 
@@ -157,6 +157,20 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
             raise NotFound("job versions not found")
         return reply(request, {"Versions": to_builtins(versions), "Diffs": None}, index)
 
+    @r.get("/v1/job/{id}/submission")
+    async def job_submission(request):
+        q = query_options(request)
+        try:
+            version = int(request.query["version"])
+        except (KeyError, ValueError):
+            raise BadRequest("version must be set to an integer") from None
+        index = await request.app["agent"].server.watcher.wait(("jobs",), q.index, q.wait)
+        sub = request.app["agent"].server.state.job_submission(q.namespace, request.match_info["id"],
+                                                              version)
+        if sub is None:
+            raise NotFound("job source not found")
+        return reply(request, to_builtins(sub), index)
+
     @r.route("PUT", "/v1/job/{id}/evaluate")
     @r.post("/v1/job/{id}/evaluate")
     async def evaluate(request):
@@ -186,6 +200,15 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
             job.Namespace = req.Namespace or query_options(request).namespace
         out = await plan_job(request.app["agent"].server, job, req.Diff)
         return reply(request, out, out["Index"])
+
+
+def _submission(data) -> JobSubmission | None:
+    if not isinstance(data, dict) or not data.get("Source"):
+        return None
+    try:
+        return msgspec.convert(data, JobSubmission)
+    except msgspec.ValidationError as err:
+        raise BadRequest(f"Failed to decode job submission: {err}") from None
 
 
 def _job(request) -> Job:
@@ -224,5 +247,6 @@ async def _register(request, path_id: str | None):
         job.Namespace = req.Namespace or q.namespace
     server = request.app["agent"].server
     prepare_job(job, server.config.region)
-    out = await server.jobs.register(job, req.EnforceIndex, req.JobModifyIndex)
+    out = await server.jobs.register(job, req.EnforceIndex, req.JobModifyIndex,
+                                     _submission(req.Submission))
     return reply(request, out, out["Index"])
