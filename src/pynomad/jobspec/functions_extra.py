@@ -1,6 +1,7 @@
 """More jobspec2 functions: encoding, hashing, uuids, CIDR math, time,
 filesystem access (relative to the job file), and the lazy ``try``/``can``/
-``convert``. :func:`make_functions` builds the table for one parse.
+``convert``. YAML lives in :mod:`functions_yaml`, bcrypt and rsadecrypt in
+:mod:`functions_crypto`. :func:`make_functions` builds the table for one parse.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from . import nodes as n
 from .diagnostics import EvalError
 from .evaluate import FuncError, Scope, evaluate
 from .functions import REGISTRY, Function, register
+from . import functions_crypto, functions_yaml  # noqa: F401 - register bcrypt, rsadecrypt, yaml*
 from .values import ConversionError, convert, format_number, is_number, normalize_number
 
 
@@ -128,16 +130,6 @@ def _uuidv5(ns, name):
     except ValueError:
         raise FuncError(f"uuidv5() doesn't support namespace {ns}") from None
     return str(uuid.uuid5(space, name))
-
-
-def _unsupported(name: str) -> Callable[..., Any]:
-    def impl(*_args: Any) -> Any:
-        raise FuncError(f"{name} is not supported by pynomad")
-    return impl
-
-
-for _name in ("bcrypt", "rsadecrypt", "yamldecode", "yamlencode"):
-    REGISTRY[_name] = Function(_name, (), "any", _unsupported(_name))
 
 
 # ---------------------------------------------------------------------- CIDR
