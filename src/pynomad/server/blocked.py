@@ -1,4 +1,5 @@
-"""Blocked evaluations (Nomad's blocked_evals.go): one per job, unblocked on capacity change."""
+"""Blocked evaluations (Nomad's blocked_evals.go): one per job, unblocked when capacity
+changes on a node class they found eligible (or could not judge)."""
 
 from __future__ import annotations
 
@@ -32,13 +33,22 @@ class BlockedEvals:
     def untrack(self, namespace: str, job_id: str) -> Evaluation | None:
         return self._by_job.pop((namespace, job_id), None)
 
-    def unblock_all(self) -> list[Evaluation]:
-        """Capacity changed: every blocked eval goes back to the broker."""
-        evals = list(self._by_job.values())
-        self._by_job.clear()
-        for ev in evals:
+    def unblock(self, classes: set[str] | None = None) -> list[Evaluation]:
+        """Capacity changed on nodes of `classes` (None: unknown, so any): blocked evals
+        that may now place go back to the broker. An eval stays blocked only when it found
+        every one of those classes ineligible and its constraints did not escape the
+        computed-class cache."""
+        woken = [ev for ev in self._by_job.values() if _may_place(ev, classes)]
+        for ev in woken:
+            del self._by_job[(ev.Namespace, ev.JobID)]
             self.enqueue(ev)
-        return evals
+        return woken
 
     def __len__(self) -> int:
         return len(self._by_job)
+
+
+def _may_place(ev: Evaluation, classes: set[str] | None) -> bool:
+    if classes is None or ev.EscapedComputedClass or not ev.ClassEligibility:
+        return True
+    return any(ev.ClassEligibility.get(cls, True) for cls in classes)

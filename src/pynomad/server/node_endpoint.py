@@ -69,7 +69,7 @@ class NodeEndpoint:
         for ev in evals:
             srv.broker.enqueue(ev)
         if node.Status == NODE_STATUS_READY:
-            srv.capacity_changed()
+            srv.capacity_changed([node.ID])
         ttl = srv.heartbeats.reset(node.ID)
         return {"HeartbeatTTL": int(ttl * 1e9), "Index": index}
 
@@ -87,7 +87,7 @@ class NodeEndpoint:
             for ev in evals:
                 srv.broker.enqueue(ev)
             if status == NODE_STATUS_READY:
-                srv.capacity_changed()
+                srv.capacity_changed([node_id])
         ttl = 0.0 if status == NODE_STATUS_DOWN else srv.heartbeats.reset(node_id)
         return {"HeartbeatTTL": int(ttl * 1e9), "Index": index}
 
@@ -125,14 +125,14 @@ class NodeEndpoint:
         srv = self.server
         st = srv.state
         evals: list[Evaluation] = []
-        freed = False
+        freed: set[str] = set()
         jobs_evaluated: set[tuple[str, str]] = set()
         for upd in updates:
             existing = st.alloc_by_id(upd.ID)
             if existing is None:
                 continue
             if upd.client_terminal() and not existing.client_terminal():
-                freed = True
+                freed.add(existing.NodeID)
             if upd.ClientStatus == ALLOC_CLIENT_FAILED and not existing.client_terminal() \
                     and existing.DesiredStatus == "run":
                 job = st.job_by_id(existing.Namespace, existing.JobID)
@@ -149,7 +149,7 @@ class NodeEndpoint:
         for ev in evals:
             srv.broker.enqueue(ev)
         if freed:
-            srv.capacity_changed()
+            srv.capacity_changed(freed)
         return {"Index": index}
 
     # -- operator actions: eligibility, drain, forced evaluation ---------------------------
@@ -162,7 +162,7 @@ class NodeEndpoint:
     async def _eligible_again(self, node: Node, index: int) -> tuple[list[str], int]:
         """A node became eligible: evaluate its system jobs and retry blocked evals."""
         srv = self.server
-        srv.capacity_changed()
+        srv.capacity_changed([node.ID])
         if node.Status != NODE_STATUS_READY:
             return [], 0
         evals = self._node_evals(node.ID, index)

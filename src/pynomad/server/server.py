@@ -7,6 +7,7 @@ sees a consistent state; the plan applier is naturally serialized.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 import logging
 import time
 from dataclasses import dataclass, field
@@ -138,9 +139,16 @@ class Server:
         if done:
             await self.commit(e.EvalUpdate(Evals=done))
 
-    def capacity_changed(self) -> None:
-        """Nodes or allocations freed room: give blocked evals another try."""
-        self.blocked.unblock_all()
+    def capacity_changed(self, node_ids: Iterable[str] | None = None) -> None:
+        """Nodes (all, when None) gained room: give blocked evals that may fit another try."""
+        classes = None
+        if node_ids is not None:
+            nodes = [self.state.node_by_id(n) for n in node_ids]
+            if any(n is None for n in nodes):
+                classes = None
+            else:
+                classes = {n.ComputedClass for n in nodes}
+        self.blocked.unblock(classes)
 
     # -- scheduling -----------------------------------------------------------------------
     async def _worker_loop(self) -> None:
@@ -189,7 +197,7 @@ class Server:
         if result.NodeAllocation or result.NodeUpdate or result.NodePreemptions:
             result.AllocIndex = await self.commit(result_entry(plan, result, self.clock()))
             if result.NodeUpdate or result.NodePreemptions:
-                self.capacity_changed()
+                self.capacity_changed(set(result.NodeUpdate) | set(result.NodePreemptions))
             if result.NodePreemptions:
                 await self._evaluate_preempted(result)
         return result

@@ -158,3 +158,27 @@ def test_failed_system_alloc_is_not_replaced(run):
         allocs = server.state.allocs_by_job_id("default", "sys")
         assert [a.ClientStatus for a in allocs] == ["failed"]
     run(body)
+
+
+def test_blocked_eval_ignores_capacity_on_ineligible_classes(run):
+    def darwin(i):
+        node = make_node(i)
+        node.Attributes["kernel.name"] = "darwin"
+        return node
+
+    async def body(server):
+        await server.nodes.register(make_node(0, cpu=500))
+        await server.nodes.register(darwin(1))
+        job = make_job(count=1, cpu=1000)
+        job.Constraints = [Constraint(LTarget="${attr.kernel.name}", RTarget="linux", Operand="=")]
+        await server.jobs.register(job)
+        await settle(server)
+        (blocked,) = [ev for ev in server.state.evals.values() if ev.Status == "blocked"]
+        assert False in blocked.ClassEligibility.values()
+        await server.nodes.register(darwin(2))  # a class the eval already found ineligible
+        await settle(server)
+        assert server.state.eval_by_id(blocked.ID).Status == "blocked"
+        await server.nodes.register(make_node(3))  # an eligible class, with room
+        await settle(server)
+        assert [a.NodeID for a in live(server)] == [make_node(3).ID]
+    run(body)
