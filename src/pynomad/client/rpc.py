@@ -46,10 +46,6 @@ class RPCClient:
         self._session: aiohttp.ClientSession | None = None
         self._encoder = msgspec.msgpack.Encoder()
 
-    def set_servers(self, servers: list[str]) -> None:
-        self.servers = list(servers)
-        self._current = 0
-
     def _url(self, server: str, method: str) -> str:
         if "://" in server:
             return f"{server.rstrip('/')}/rpc/{method}"

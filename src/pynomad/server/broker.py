@@ -146,14 +146,6 @@ class EvalBroker:
         except BrokerError:
             pass
 
-    def outstanding_reset(self, eval_id: str, token: str) -> None:
-        ev, tok, handle = self._check(eval_id, token)
-        if handle:
-            handle.cancel()
-        handle = asyncio.get_running_loop().call_later(self.nack_timeout, self._nack_expired,
-                                                       eval_id, token)
-        self._unack[eval_id] = (ev, tok, handle)
-
     def _check(self, eval_id: str, token: str):
         entry = self._unack.get(eval_id)
         if entry is None:

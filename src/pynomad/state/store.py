@@ -48,9 +48,6 @@ class StateStore:
         """`fn(index, tables)` runs after every applied entry that changed `tables`."""
         self._listeners.append(fn)
 
-    def remove_listener(self, fn: Callable[[int, set[str]], None]) -> None:
-        self._listeners.remove(fn)
-
     def notify(self, index: int, tables: set[str]) -> None:
         """Record `index` for each changed table; `tables` may also hold watch keys such as
         `node_allocs_key(id)`, which wake their waiters but have no index of their own."""
@@ -72,12 +69,6 @@ class StateStore:
     def job_versions_of(self, namespace: str, job_id: str) -> list[Job]:
         """All stored versions, newest first."""
         return list(reversed(self.job_versions.get((namespace, job_id), [])))
-
-    def job_by_version(self, namespace: str, job_id: str, version: int) -> Job | None:
-        for j in self.job_versions.get((namespace, job_id), ()):
-            if j.Version == version:
-                return j
-        return None
 
     def job_submission(self, namespace: str, job_id: str, version: int) -> JobSubmission | None:
         return self.job_submissions.get((namespace, job_id, version))

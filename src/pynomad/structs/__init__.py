@@ -12,5 +12,5 @@ from .node import *  # noqa: F401,F403
 from .resources import *  # noqa: F401,F403
 from .summary import *  # noqa: F401,F403
 from .validate import ValidationError, format_errors, validate_job  # noqa: F401
-from .funcs import Comparable, NodeUsage, allocs_fit, fits, node_capacity, score_fit, usage_of  # noqa: F401
+from .funcs import Comparable, NodeUsage, allocs_fit, fits, node_capacity, score_fit  # noqa: F401
 from .submission import JobSubmission  # noqa: F401

@@ -93,14 +93,6 @@ def node_capacity(node: Node) -> tuple[int, int, int]:
             nr.Disk.DiskMB - rr.Disk.DiskMB)
 
 
-def usage_of(allocs: Iterable[Allocation]) -> Comparable:
-    used = Comparable()
-    for a in allocs:
-        if not a.client_terminal() and not a.server_terminal():
-            used.add_alloc(a)
-    return used
-
-
 def fits(node: Node, used: Comparable) -> tuple[bool, str]:
     """Whether `used` fits on `node`; the exhausted dimension when it doesn't."""
     cpu, mem, disk = node_capacity(node)
