@@ -8,8 +8,9 @@ Starts `nomad agent -dev` with its own client disabled, starts `nomad-nodesim` w
 --nodes simulated nodes (mock driver, 10,000 MHz / 10,000 MB each, meta.rack over 25
 racks), registers --jobs jobs of --count allocations each as fast as the API takes
 them, and measures from the first registration to the moment the server's state holds
-every allocation: placements per second, evaluation latency (create → complete) p50/p99,
-and the server's RSS growth per allocation.
+every allocation: placements per second and evaluation latency (create → complete)
+p50/p99; then, once the nodes have reported every allocation running, the server's RSS
+growth per allocation.
 """
 
 from __future__ import annotations
@@ -105,6 +106,7 @@ def run(opts) -> dict:
             call(addr, "POST", "/v1/jobs", job(i, opts.type, opts.count, opts.spread))
         wait_until(lambda: gauge(addr, "nomad.state.allocs") >= total, 3600)
         seconds = time.perf_counter() - t0
+        wait_until(lambda: _reported(addr, opts.type) >= total, 600, 0.5)
         rss = server.memory_info().rss
         lat = _eval_latencies(addr)
     finally:
@@ -115,6 +117,13 @@ def run(opts) -> dict:
             "jobs": opts.jobs, "type": opts.type, "spread": opts.spread,
             "seconds": seconds, "rss_bytes": rss, "rss_growth_per_alloc": (rss - rss_before) / total,
             "eval_latency_p50_s": lat[0], "eval_latency_p99_s": lat[1]}
+
+
+def _reported(addr, typ):
+    """Allocations whose client has reported them running (or, for batch, done)."""
+    done = ("Running", "Complete") if typ == "batch" else ("Running",)
+    return sum(g[k] for j in call(addr, "GET", "/v1/jobs")
+               for g in j["JobSummary"]["Summary"].values() for k in done)
 
 
 def _up(addr):

@@ -195,12 +195,10 @@ async def run_agent(agent: Agent) -> int:
     """Start, then wait for SIGINT/SIGTERM; tasks keep running across agent restarts."""
     import signal
 
-    import gc
+    from .memory import trim_loop, tune_gc
 
-    # A server holds millions of long-lived objects; collect the young generation less
-    # often and keep what start-up created out of every full collection.
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 20)
+    tune_gc()
+    trimmer = asyncio.create_task(trim_loop())
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -209,5 +207,6 @@ async def run_agent(agent: Agent) -> int:
     print("==> Nomad agent started! Log data will stream in below:\n", flush=True)
     await stop.wait()
     print("==> Caught signal: interrupt", flush=True)
+    trimmer.cancel()
     await agent.shutdown()
     return 0

@@ -7,7 +7,6 @@ the five best-scoring nodes by normalized score (ScoreMetaData, best first).
 from __future__ import annotations
 
 import heapq
-import itertools
 
 from ..structs import (AllocMetric, Node, NodeScoreMeta, NodeScores, Resources, TaskGroup,
                        shared_float)
@@ -60,26 +59,27 @@ def exhaust_resources(metric: AllocMetric, tg: TaskGroup) -> None:
 
 
 class TopScores:
-    """The top-K nodes by normalized score for AllocMetric.ScoreMetaData."""
+    """The top-K nodes by normalized score for AllocMetric.ScoreMetaData.
+
+    Candidates are kept as plain tuples; structs are built only for the final K."""
 
     def __init__(self, k: int = MAX_RETAINED_NODE_SCORES) -> None:
         self.k = k
-        self._heap: list[tuple[float, int, NodeScoreMeta]] = []
-        self._seq = itertools.count()
+        self._heap: list[tuple[float, int, str, dict[str, float]]] = []
+        self._seq = 0
 
     def add(self, node_id: str, scores: dict[str, float], norm: float) -> None:
-        item = (norm, -next(self._seq), None)
-        if len(self._heap) >= self.k and item[:2] <= self._heap[0][:2]:
-            return
-        meta = NodeScoreMeta(NodeID=node_id, Scores=NodeScores.from_dict(scores),
-                             NormScore=shared_float(norm))
-        entry = (norm, item[1], meta)
+        self._seq -= 1
+        entry = (norm, self._seq, node_id, scores)
         if len(self._heap) < self.k:
             heapq.heappush(self._heap, entry)
-        else:
+        elif entry[:2] > self._heap[0][:2]:
             heapq.heapreplace(self._heap, entry)
 
     def result(self) -> list[NodeScoreMeta] | None:
         if not self._heap:
             return None
-        return [m for _, _, m in sorted(self._heap, reverse=True)]  # (score, seq) are unique
+        # (score, seq) pairs are unique, so sorting never compares node IDs or dicts
+        return [NodeScoreMeta(NodeID=node_id, Scores=NodeScores.from_dict(scores),
+                              NormScore=shared_float(norm))
+                for norm, _, node_id, scores in sorted(self._heap, reverse=True)]

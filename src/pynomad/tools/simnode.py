@@ -5,7 +5,8 @@ Each node registers, heartbeats within the TTL the server returns and long-polls
 allocations. Allocations it is asked to run go Received → Task Setup → Started and report
 `running`; tasks whose mock config sets `run_for` finish after it (`exit_code` decides
 complete or failed), `start_error` fails at once; stopped allocations report `complete`.
-Status updates from every node are batched every 200 ms into `Node.UpdateAlloc`.
+Status updates from every node are batched every 200 ms into `Node.UpdateAlloc` calls of
+at most 1,000 allocations each.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ..structs import (Allocation, DriverInfo, Node, NodeCpuResources, NodeDiskR
 
 log = logging.getLogger("pynomad.nodesim")
 SYNC_INTERVAL_S = 0.2
+SYNC_BATCH = 1000  # allocs per Node.UpdateAlloc call: real clients send per-node batches
 
 
 def sim_node(name: str, datacenter: str, node_class: str, meta: dict[str, str], cpu: int,
@@ -72,13 +74,15 @@ class Syncer:
             await asyncio.sleep(SYNC_INTERVAL_S)
             if not self.pending:
                 continue
-            batch, self.pending = list(self.pending.values()), {}
-            try:
-                await self.rpc.call("Node.UpdateAlloc", {"Alloc": batch})
-            except (RPCError, OSError, asyncio.TimeoutError) as err:
-                log.warning("alloc sync failed: %s", err)
-                for a in batch:
-                    self.pending.setdefault(a.ID, a)
+            pending, self.pending = list(self.pending.values()), {}
+            for start in range(0, len(pending), SYNC_BATCH):
+                batch = pending[start:start + SYNC_BATCH]
+                try:
+                    await self.rpc.call("Node.UpdateAlloc", {"Alloc": batch})
+                except (RPCError, OSError, asyncio.TimeoutError) as err:
+                    log.warning("alloc sync failed: %s", err)
+                    for a in batch:
+                        self.pending.setdefault(a.ID, a)
 
 
 class SimNode:
