@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import msgspec
 
-from pynomad.structs import Allocation, Node
+from pynomad.structs import Allocation, Job, Node
 
 from .allocrunner import AllocRunner
 from .clock import SYSTEM_CLOCK, Clock
@@ -47,8 +47,18 @@ class ClientAllocsReply(msgspec.Struct):
 
 
 class AllocsReply(msgspec.Struct):
+    """Alloc.GetAllocs: allocs without their job, each job version sent once in `Jobs`."""
     Allocs: list[Allocation] = []
+    Jobs: list[Job] = []
+    JobIndex: list[int] = []
     Index: int = 0
+
+    def allocations(self) -> list[Allocation]:
+        """The allocs with their jobs attached."""
+        for alloc, slot in zip(self.Allocs, self.JobIndex):
+            if alloc.Job is None and 0 <= slot < len(self.Jobs):
+                alloc.Job = self.Jobs[slot]
+        return self.Allocs
 
 
 class Client:
@@ -259,7 +269,7 @@ class Client:
         if not pull:
             return
         reply = await self.rpc.call("Alloc.GetAllocs", {"AllocIDs": pull}, AllocsReply)
-        for alloc in reply.Allocs:
+        for alloc in reply.allocations():
             self._apply(alloc)
 
     def _apply(self, alloc: Allocation) -> None:

@@ -117,9 +117,23 @@ class NodeEndpoint:
             await srv.watcher.wait_key(node_allocs_key(node_id), remaining)
 
     def get_allocs(self, alloc_ids: list[str]) -> dict:
+        """The allocations, each job version sent once: allocs travel without their job and
+        `JobIndex[i]` names the entry of `Jobs` that alloc `i` runs."""
         st = self.server.state
         allocs = [a for a in (st.alloc_by_id(i) for i in alloc_ids) if a is not None]
-        return {"Allocs": allocs, "Index": st.table_index("allocs")}
+        jobs: dict[int, int] = {}
+        job_list, job_index = [], []
+        for a in allocs:
+            if a.Job is None:
+                job_index.append(-1)
+                continue
+            slot = jobs.get(id(a.Job))
+            if slot is None:
+                slot = jobs[id(a.Job)] = len(job_list)
+                job_list.append(a.Job)
+            job_index.append(slot)
+        return {"Allocs": [replace(a, Job=None) for a in allocs], "Jobs": job_list,
+                "JobIndex": job_index, "Index": st.table_index("allocs")}
 
     async def update_allocs(self, updates: list[Allocation]) -> dict:
         srv = self.server

@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 
 import msgspec
 
+from ..client.client import AllocsReply
 from ..client.rpc import RPCClient, RPCError
 from ..structs import (Allocation, DriverInfo, Node, NodeCpuResources, NodeDiskResources,
                        NodeMemoryResources, NodeResources, NetworkResource, TaskEvent,
@@ -53,10 +54,6 @@ def sim_node(name: str, datacenter: str, node_class: str, meta: dict[str, str], 
 class _Reply(msgspec.Struct):
     Allocs: dict[str, int] = {}
     Index: int = 0
-
-
-class _AllocsReply(msgspec.Struct):
-    Allocs: list[Allocation] = []
 
 
 class Syncer:
@@ -123,8 +120,8 @@ class SimNode:
                 changed = [a for a, i in reply.Allocs.items() if self.seen.get(a) != i]
                 if changed:
                     allocs = await self.rpc.call("Alloc.GetAllocs", {"AllocIDs": changed},
-                                                 _AllocsReply)
-                    for alloc in allocs.Allocs:
+                                                 AllocsReply)
+                    for alloc in allocs.allocations():
                         self._apply(alloc)
                 index = max(index, reply.Index)
             except (RPCError, OSError, asyncio.TimeoutError) as err:

@@ -182,3 +182,21 @@ def test_blocked_eval_ignores_capacity_on_ineligible_classes(run):
         await settle(server)
         assert [a.NodeID for a in live(server)] == [make_node(3).ID]
     run(body)
+
+
+def test_get_allocs_sends_each_job_version_once(run):
+    async def body(server):
+        from pynomad.client.client import AllocsReply
+
+        await server.nodes.register(make_node(0))
+        await server.jobs.register(make_job(count=3))
+        await settle(server)
+        ids = [a.ID for a in live(server)]
+        reply = server.nodes.get_allocs(ids)
+        assert len(reply["Jobs"]) == 1 and reply["JobIndex"] == [0, 0, 0]
+        assert all(a.Job is None for a in reply["Allocs"])
+        wire = msgspec.msgpack.encode(reply)
+        allocs = msgspec.msgpack.decode(wire, type=AllocsReply).allocations()
+        assert [a.ID for a in allocs] == ids and {a.Job.ID for a in allocs} == {"web"}
+        assert all(a.Job is not None for a in server.state.allocs.values())  # state untouched
+    run(body)
