@@ -213,3 +213,24 @@ def test_example_template_job_renders_and_runs(dev_agent: Agent, examples):
     allocs = dev_agent.wait_allocs("raw_exec", lambda a: a and a[0]["ClientStatus"] == "complete",
                                    what="template job complete")
     assert dev_agent.nomad("alloc", "logs", allocs[0]["ID"], "bash").stdout.startswith("my pid is ")
+
+
+def test_alloc_signal_and_restart(dev_agent: Agent):
+    marker = f"marker-{uuid.uuid4().hex[:10]}"
+    path = write_job(dev_agent.tmp, "sig.nomad", service_job("sig", marker, count=1))
+    dev_agent.nomad("job", "run", "-detach", str(path))
+    (alloc,) = dev_agent.wait_allocs("sig", lambda a: running(a, 1))
+    dev_agent.nomad("alloc", "signal", "-s", "SIGCONT", alloc["ID"], "server")
+    first = wait_for(lambda: pids_with_marker(marker), 30, what="task process")
+    dev_agent.nomad("alloc", "restart", alloc["ID"])
+
+    def events():
+        return [e["Type"] for e in
+                dev_agent.get(f"/v1/allocation/{alloc['ID']}")["TaskStates"]["server"]["Events"]]
+    wait_for(lambda: "Restarting" in events() and events()[-1] == "Started", 60,
+             what="restarted task")
+    assert "Signaling" in events()
+    wait_for(lambda: pids_with_marker(marker) and pids_with_marker(marker) != first, 30,
+             what="a new task process")
+    proc = dev_agent.nomad("alloc", "signal", alloc["ID"], "nope", check=False)
+    assert proc.returncode == 1 and "nope" in proc.stderr

@@ -1,4 +1,5 @@
-"""/v1/client/stats and /v1/client/allocation/:id/stats: host and task resource usage."""
+"""/v1/client/stats and /v1/client/allocation/:id/{stats,restart,signal}: host and task
+resource usage, and acting on a running allocation."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import time
 import psutil
 from aiohttp import web
 
-from ...server.errors import NotFound
-from ..common import reply
+from ...client.driver import DriverError
+from ...server.errors import BadRequest, NotFound
+from ..common import decode_body, reply
 
 MEASURED_MEM = ["RSS", "Swap"]
 MEASURED_CPU = ["System Mode", "User Mode", "Percent"]
@@ -26,11 +28,46 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
         return reply(request, {"ResourceUsage": _sum([t["ResourceUsage"] for t in tasks.values()]),
                                "Tasks": tasks, "Timestamp": time.time_ns()})
 
+    @r.route("PUT", "/v1/client/allocation/{alloc}/restart")
+    @r.post("/v1/client/allocation/{alloc}/restart")
+    async def alloc_restart(request):
+        runner, body = await _runner_and_body(request)
+        task = None if body.get("AllTasks") else (body.get("TaskName") or None)
+        await _act(runner.restart(task))
+        return reply(request, {})
+
+    @r.route("PUT", "/v1/client/allocation/{alloc}/signal")
+    @r.post("/v1/client/allocation/{alloc}/signal")
+    async def alloc_signal(request):
+        runner, body = await _runner_and_body(request)
+        await _act(runner.signal(body.get("Signal") or "SIGKILL", body.get("Task") or None))
+        return reply(request, {})
+
     @r.get("/v1/client/stats")
     async def host_stats(request):
         if request.app["agent"].client is None:
             raise NotFound("Nomad client is not enabled on this agent")
         return reply(request, _host_stats())
+
+
+async def _runner_and_body(request):
+    client = request.app["agent"].client
+    runner = client.alloc_runner(request.match_info["alloc"]) if client else None
+    if runner is None:
+        raise NotFound("Unknown allocation")
+    raw = await request.read()
+    body = await decode_body(request, dict) if raw.strip() else {}
+    return runner, body
+
+
+async def _act(action) -> None:
+    """Run a restart/signal; unknown tasks and tasks that are not running are 400s."""
+    try:
+        await action
+    except KeyError as err:
+        raise BadRequest(str(err).strip("'\"")) from None
+    except DriverError as err:
+        raise BadRequest(str(err)) from None
 
 
 def _task_usage(handle_state: dict) -> dict:
