@@ -40,17 +40,26 @@ class Outcome:
     create_evals: list[Evaluation] = field(default_factory=list)
 
 
-class GenericScheduler:
-    def __init__(self, state: State, batch: bool, now: int, algorithm: str | None = None,
+class SchedulerBase:
+    """What every scheduler is built from: the state view, the time, its configuration."""
+
+    def __init__(self, state: State, now: int, algorithm: str | None = None,
                  rng: random.Random | None = None, config: SchedulerConfig | None = None
                  ) -> None:
         self.state = state
-        self.batch = batch
         self.now = now
         self.config = SchedulerConfig.from_any(config, algorithm)
         self.algorithm = self.config.SchedulerAlgorithm
         self.rng = rng or random.Random()
         self.eligibility: EvalEligibility | None = None
+
+
+class GenericScheduler(SchedulerBase):
+    def __init__(self, state: State, batch: bool, now: int, algorithm: str | None = None,
+                 rng: random.Random | None = None, config: SchedulerConfig | None = None
+                 ) -> None:
+        super().__init__(state, now, algorithm, rng, config)
+        self.batch = batch
 
     def process(self, ev: Evaluation) -> Generator[Plan, PlanResult, Outcome]:
         limit = MAX_BATCH_ATTEMPTS if self.batch else MAX_SERVICE_ATTEMPTS

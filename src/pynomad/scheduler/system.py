@@ -17,9 +17,9 @@ from ..structs import (NO_TRANSITION, ALLOC_CLIENT_COMPLETE, ALLOC_CLIENT_LOST, 
                        AllocMetric, Evaluation, Job, Node, Plan, PlanResult, TaskGroup,
                        generate_uuid)
 from .config import SchedulerConfig
-from .context import EvalContext, EvalEligibility, State
+from .context import EvalContext, State
 from .feasible import in_datacenters
-from .generic import Outcome, blocked_eval, submit_plans
+from .generic import Outcome, SchedulerBase, blocked_eval, submit_plans
 from .metrics import exhaust_resources
 from .reconcile import ALLOC_LOST, ALLOC_MIGRATING, ALLOC_NOT_NEEDED, ALLOC_UPDATING, tasks_updated
 from .stack import SystemStack
@@ -27,17 +27,12 @@ from .stack import SystemStack
 MAX_SYSTEM_ATTEMPTS = 5
 
 
-class SystemScheduler:
+class SystemScheduler(SchedulerBase):
     def __init__(self, state: State, sysbatch: bool, now: int, algorithm: str | None = None,
                  rng: random.Random | None = None, config: SchedulerConfig | None = None
                  ) -> None:
-        self.state = state
+        super().__init__(state, now, algorithm, rng, config)
         self.sysbatch = sysbatch
-        self.now = now
-        self.config = SchedulerConfig.from_any(config, algorithm)
-        self.algorithm = self.config.SchedulerAlgorithm
-        self.rng = rng or random.Random()
-        self.eligibility: EvalEligibility | None = None
 
     def process(self, ev: Evaluation) -> Generator[Plan, PlanResult, Outcome]:
         done, (job, failed, queued) = yield from submit_plans(
