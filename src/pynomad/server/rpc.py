@@ -5,6 +5,7 @@ Clients register, heartbeat, long-poll their allocations and report alloc status
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pynomad.rpc")
 _encoder = msgspec.msgpack.Encoder()
+MAX_BODY = 64 * 1024 * 1024
 
 
 class RegisterArgs(msgspec.Struct):
@@ -82,23 +84,40 @@ def rpc_app(server: "Server") -> web.Application:
     }
     decoders = {name: msgspec.msgpack.Decoder(typ) for name, (typ, _) in methods.items()}
 
-    async def handle(request: web.Request) -> web.Response:
+    async def handle(request: web.Request) -> web.StreamResponse:
         name = request.match_info["method"]
         if name not in methods:
-            return _reply({"Error": "unknown RPC method"}, 404)
+            return await _reply(request, {"Error": "unknown RPC method"}, 404)
+        size = request.content_length
+        if size is None or size > MAX_BODY:
+            return await _reply(request, {"Error": "RPC body needs a Content-Length of at "
+                                          f"most {MAX_BODY} bytes"}, 413)
         try:
-            args = decoders[name].decode(await request.read())
-            return _reply(await methods[name][1](args))
+            # Read from the stream: `request.read()` would keep the body on the request.
+            args = decoders[name].decode(await request.content.readexactly(size))
+            body, status = await methods[name][1](args), 200
         except EndpointError as err:
-            return _reply({"Error": err.message}, err.code)
+            body, status = {"Error": err.message}, err.code
         except (msgspec.ValidationError, msgspec.DecodeError) as err:
-            return _reply({"Error": f"bad RPC request: {err}"}, 400)
+            body, status = {"Error": f"bad RPC request: {err}"}, 400
+        except asyncio.IncompleteReadError:
+            body, status = {"Error": "bad RPC request: truncated body"}, 400
+        return await _reply(request, body, status)
 
-    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app = web.Application()
     app.router.add_post("/rpc/{method}", handle)
     return app
 
 
-def _reply(body, status: int = 200) -> web.Response:
-    return web.Response(body=_encoder.encode(body), status=status,
-                        content_type="application/msgpack")
+async def _reply(request: web.Request, body, status: int = 200) -> web.StreamResponse:
+    """Stream the encoded reply. An idle keep-alive connection holds on to its last
+    response; a streamed one does not keep its body, which for a node's allocations
+    can be tens of kilobytes."""
+    data = _encoder.encode(body)
+    resp = web.StreamResponse(status=status)
+    resp.content_type = "application/msgpack"
+    resp.content_length = len(data)
+    await resp.prepare(request)
+    await resp.write(data)
+    await resp.write_eof()
+    return resp
