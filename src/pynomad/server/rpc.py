@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING
 import msgspec
 from aiohttp import web
 
-from ..structs import Allocation, Node
+from ..structs import Allocation, Node, enc_hook
 from .errors import EndpointError
 
 if TYPE_CHECKING:
     from .server import Server
 
 log = logging.getLogger("pynomad.rpc")
-_encoder = msgspec.msgpack.Encoder()
+_encoder = msgspec.msgpack.Encoder(enc_hook=enc_hook)
 MAX_BODY = 64 * 1024 * 1024
 
 

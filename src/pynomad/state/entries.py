@@ -9,8 +9,7 @@ from __future__ import annotations
 import msgspec
 
 from ..structs import (Allocation, DesiredTransition, DrainStrategy, Evaluation, Job,
-                       JobSubmission, Node,
-                       NodeEvent)
+                       JobSubmission, Node, NodeEvent, enc_hook)
 from .operator import SchedulerConfiguration
 
 
@@ -122,7 +121,7 @@ AnyEntry = (JobRegister | JobDeregister | EvalUpdate | NodeRegister | NodeUpdate
             | SchedulerConfigUpdate | NodeUpdateEligibility | NodeUpdateDrain
             | NodesDrainComplete | AllocUpdateDesiredTransition)
 
-_encoder = msgspec.msgpack.Encoder()
+_encoder = msgspec.msgpack.Encoder(enc_hook=enc_hook)
 _decoder = msgspec.msgpack.Decoder(AnyEntry)
 
 

@@ -236,7 +236,7 @@ class FSM(OperatorFSMMixin):
                 continue
             updated = replace(existing, ClientStatus=sys.intern(upd.ClientStatus),
                               ClientDescription=upd.ClientDescription,
-                              TaskStates=_interned(upd.TaskStates) or existing.TaskStates,
+                              TaskStates=upd.TaskStates or existing.TaskStates,
                               DeploymentStatus=upd.DeploymentStatus or existing.DeploymentStatus,
                               NetworkStatus=upd.NetworkStatus or existing.NetworkStatus)
             self._put_alloc(updated, entry.Time, server_change=False)
@@ -304,29 +304,6 @@ class FSM(OperatorFSMMixin):
         for node_id in entry.Nodes:
             st.nodes.pop(node_id, None)
         self._tables |= {"evals", "allocs", "jobs", "job_summary", "nodes"}
-
-
-_NO_DETAILS: dict[str, str] = {}  # shared by every event without details; never mutated
-
-
-def _interned(states: dict[str, TaskState] | None) -> dict[str, TaskState] | None:
-    """Share the strings every client repeats (task names, states, event types and
-    messages) instead of keeping a decoded copy per allocation."""
-    if not states:
-        return states
-    intern = sys.intern
-    for state in states.values():
-        state.State = intern(state.State)
-        for attr in ("StartedAt", "FinishedAt", "LastRestart"):
-            if getattr(state, attr) == ZERO_TIME:
-                setattr(state, attr, ZERO_TIME)
-        for ev in state.Events:
-            ev.Type = intern(ev.Type)
-            ev.Message = intern(ev.Message)
-            ev.DisplayMessage = intern(ev.DisplayMessage)
-            if not ev.Details:
-                ev.Details = _NO_DETAILS
-    return {intern(name): state for name, state in states.items()}
 
 
 def _rfc3339(ns: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from ..structs import Allocation, Evaluation, Job, JobSubmission, JobSummary, Node
+from ..structs import Allocation, Evaluation, Job, JobSubmission, JobSummary, Node, enc_hook
 from .operator import SchedulerConfiguration
 from .store import StateStore
 
@@ -43,7 +43,7 @@ def dump_state(state: StateStore, index: int) -> bytes:
         Submissions=list(state.job_submissions.values()),
         SchedulerConfig=state.scheduler_config,
     )
-    return msgspec.msgpack.encode(snap)
+    return msgspec.msgpack.encode(snap, enc_hook=enc_hook)
 
 
 def load_state(state: StateStore, data: bytes) -> int:

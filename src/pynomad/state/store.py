@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from ..structs import Allocation, Evaluation, Job, JobSubmission, JobSummary, Node, NodeUsage
+from ..structs import (Allocation, Evaluation, Job, JobSubmission, JobSummary, Node, NodeUsage,
+                       pack_alloc)
 from .operator import SchedulerConfiguration
 
 JobKey = tuple[str, str]
@@ -123,6 +124,8 @@ class StateStore:
             usage.add(new)
 
     def put_alloc(self, alloc: Allocation) -> Allocation | None:
+        """Store the alloc (its metrics and task states packed: see structs/packed.py)."""
+        pack_alloc(alloc)
         old = self.allocs.get(alloc.ID)
         self._track_usage(old, alloc)
         self.allocs[alloc.ID] = alloc

@@ -4,7 +4,7 @@ Imports nothing else from pynomad.
 """
 
 from .alloc import *  # noqa: F401,F403
-from .base import HOUR, MINUTE, SECOND, Base, generate_uuid, now_ns, to_builtins  # noqa: F401
+from .base import HOUR, MINUTE, SECOND, Base, enc_hook, generate_uuid, now_ns, to_builtins  # noqa: F401
 from .defaults import *  # noqa: F401,F403
 from .evaluation import *  # noqa: F401,F403
 from .job import *  # noqa: F401,F403
@@ -14,3 +14,4 @@ from .summary import *  # noqa: F401,F403
 from .validate import ValidationError, format_errors, validate_job  # noqa: F401
 from .funcs import Comparable, NodeUsage, allocs_fit, fits, node_capacity, score_fit  # noqa: F401
 from .submission import JobSubmission  # noqa: F401
+from .packed import Packed, PackedMetric, PackedTaskStates, pack_alloc  # noqa: F401

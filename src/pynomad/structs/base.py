@@ -27,9 +27,18 @@ def now_ns() -> int:
     return time.time_ns()
 
 
+def enc_hook(obj: Any) -> Any:
+    """For encoders that may meet stored allocations: a value kept in a compact form
+    (see packed.py) encodes as the value it stands for."""
+    unpack = getattr(obj, "unpack", None)
+    if unpack is None:
+        raise NotImplementedError(f"cannot encode objects of type {type(obj).__name__}")
+    return unpack()
+
+
 def to_builtins(obj: Any) -> Any:
     """Struct → plain dicts/lists (JSON-ready)."""
-    return msgspec.to_builtins(obj)
+    return msgspec.to_builtins(obj, enc_hook=enc_hook)
 
 
 SECOND = 1_000_000_000

@@ -3,7 +3,7 @@
 import msgspec
 from server_helpers import live, settle
 
-from pynomad.structs import (DriverInfo, Job, Node, NodeCpuResources, NodeMemoryResources,
+from pynomad.structs import (DriverInfo, enc_hook, Job, Node, NodeCpuResources, NodeMemoryResources,
                              NodeDiskResources, NodeResources, Resources, Task, TaskGroup, Constraint)
 
 
@@ -195,7 +195,7 @@ def test_get_allocs_sends_each_job_version_once(run):
         reply = server.nodes.get_allocs(ids)
         assert len(reply["Jobs"]) == 1 and reply["JobIndex"] == [0, 0, 0]
         assert all(a.Job is None for a in reply["Allocs"])
-        wire = msgspec.msgpack.encode(reply)
+        wire = msgspec.msgpack.encode(reply, enc_hook=enc_hook)  # as the RPC port does
         allocs = msgspec.msgpack.decode(wire, type=AllocsReply).allocations()
         assert [a.ID for a in allocs] == ids and {a.Job.ID for a in allocs} == {"web"}
         assert all(a.Job is not None for a in server.state.allocs.values())  # state untouched
