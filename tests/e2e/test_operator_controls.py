@@ -187,3 +187,30 @@ def test_default_scheduler_config_from_agent_file(tmp_path):
         assert cfg["PreemptionConfig"]["SystemSchedulerEnabled"] is True
     finally:
         agent.stop()
+
+
+def test_host_volume_from_agent_file_gates_placement(tmp_path):
+    (tmp_path / "certs").mkdir()
+    hcl = (f'client {{\n  host_volume "certs" {{\n    path = "{tmp_path / "certs"}"\n'
+           '    read_only = true\n  }\n}\n')
+    agent = Agent(tmp_path, extra_hcl=hcl).start()
+    try:
+        status = agent.nomad("node", "status", "-verbose", "-self").stdout
+        assert f"certs  true      {tmp_path / 'certs'}" in status
+        volume = ('  group "web" {\n    volume "certs" {\n      type      = "host"\n'
+                  '      source    = "certs"\n      read_only = READ_ONLY\n    }\n')
+        text = service_job("rw").replace('  group "web" {\n', volume)
+        agent.nomad("job", "run", "-detach", str(write_job(
+            tmp_path, "rw.nomad", text.replace("READ_ONLY", "false"))))
+        def failure():
+            out = agent.nomad("job", "status", "rw").stdout
+            return out if "Placement Failure" in out else None
+
+        out = wait_for(failure, what="placement failure")
+        assert 'Constraint "missing compatible host volumes": 1 nodes excluded by filter' in out
+        agent.nomad("job", "run", "-detach", str(write_job(
+            tmp_path, "ro.nomad", text.replace("READ_ONLY", "true").replace('"rw"', '"ro"'))))
+        agent.wait_allocs("ro", lambda allocs: running(allocs, 1), what="ro running")
+        agent.stop_all_jobs()
+    finally:
+        agent.stop()

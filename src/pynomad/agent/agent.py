@@ -80,10 +80,13 @@ class Agent:
         servers = [s if ":" in s else f"{s}:4647" for s in servers]
         meta = {str(k): str(v) for k, v in (c.get("meta") or {}).items()}
         options = {str(k): str(v) for k, v in (c.get("options") or {}).items()}
+        volumes = {str(name): (str(v.get("path", "")), bool(v.get("read_only", False)))
+                   for name, v in (c.get("host_volume") or {}).items()}
         ccfg = ClientConfig(
             data_dir=data_dir, servers=servers, name=cfg.name, datacenter=cfg.datacenter,
             region=cfg.region, node_class=str(c.get("node_class", "")),
             node_pool=str(c.get("node_pool", "default")), meta=meta, options=options,
+            host_volumes=volumes,
             network_interface=str(c.get("network_interface", "")),
             http_addr=cfg.advertise_addr("http"), dev_mode=cfg.dev, state_fsync=not cfg.dev,
             cpu_total_compute=int(c.get("cpu_total_compute", 0)),

@@ -275,6 +275,7 @@ class NodeView:
             basic += self._volume_lines() + [f"Driver Status| {self._driver_summary()}"]
         self.ui.output(format_kv(basic))
         if self.verbose:
+            self.host_volumes()
             self.drivers()
         self.events()
         self.resources(running, host)
@@ -303,6 +304,14 @@ class NodeView:
                 continue
             names.append(name if info.get("Healthy") else f"{name} (unhealthy)")
         return ",".join(sorted(names)).strip(", ")
+
+    def host_volumes(self) -> None:
+        self.header("Host Volumes")
+        volumes = self.node.get("HostVolumes") or {}
+        rows = ["Name|ReadOnly|Source"] + [
+            f"{name}|{go_bool(volumes[name].get('ReadOnly'))}|{volumes[name].get('Path', '')}"
+            for name in sorted(volumes)]
+        self.ui.output(format_list(rows))
 
     def drivers(self) -> None:
         self.header("Drivers")

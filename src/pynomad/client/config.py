@@ -35,6 +35,7 @@ class ClientConfig:
     max_dynamic_port: int = 32000
     max_kill_timeout_s: float = 30.0
     options: dict[str, str] = field(default_factory=dict)
+    host_volumes: dict[str, tuple[str, bool]] = field(default_factory=dict)  # (path, read_only)
     dev_mode: bool = False
     tls_enabled: bool = False
     # client behaviour knobs (Nomad's constants are the defaults)

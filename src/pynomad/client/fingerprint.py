@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 import psutil
 
 import pynomad
-from pynomad.structs import (DriverInfo, NetworkResource, Node, NodeCpuResources,
-                             NodeDiskResources, NodeMemoryResources, NodeReservedResources,
-                             NodeResources, generate_uuid)
+from pynomad.structs import (ClientHostVolumeConfig, DriverInfo, NetworkResource, Node,
+                             NodeCpuResources, NodeDiskResources, NodeMemoryResources,
+                             NodeReservedResources, NodeResources, generate_uuid)
 
 from .config import ClientConfig
 
@@ -235,6 +235,8 @@ def build_node(facts: HostFacts, cfg: ClientConfig, node_id: str, secret_id: str
         Attributes=attrs, NodeResources=node_resources(facts, cfg), ReservedResources=reserved,
         Meta=dict(cfg.meta), NodeClass=cfg.node_class, NodePool=cfg.node_pool,
         Drivers=dict(drivers), Status="initializing",
+        HostVolumes={name: ClientHostVolumeConfig(Name=name, Path=path, ReadOnly=read_only)
+                     for name, (path, read_only) in sorted(cfg.host_volumes.items())} or None,
     )
 
 

@@ -1,6 +1,8 @@
-"""Feasibility: constraint operators, target resolution, driver and datacenter checks.
+"""Feasibility: constraint operators, target resolution, driver, datacenter and host
+volume checks.
 
-Pure functions over `structs.Node`; results are cached per computed node class by the stack.
+Pure functions over `structs.Node`; results (host volumes aside) are cached per computed
+node class by the stack.
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ import fnmatch
 import re
 from functools import lru_cache
 
-from ..structs import Constraint, Node
+from ..structs import Constraint, Node, TaskGroup
+
+HOST_VOLUMES_FILTER = "missing compatible host volumes"
 
 
 def resolve_target(target: str, node: Node) -> tuple[str | None, bool]:
@@ -168,3 +172,28 @@ def has_driver(node: Node, driver: str) -> bool:
 
 def in_datacenters(node: Node, datacenters: list[str]) -> bool:
     return any(fnmatch.fnmatchcase(node.Datacenter, dc) for dc in datacenters)
+
+
+def host_volume_requests(tg: TaskGroup, alloc_name: str = "") -> dict[str, list[bool]]:
+    """The group's host volumes by source, with each request's read-only flag. A per-alloc
+    volume's source gets the alloc's index suffix (`data` → `data[2]`)."""
+    requests: dict[str, list[bool]] = {}
+    for req in (tg.Volumes or {}).values():
+        if not isinstance(req, dict) or req.get("Type") != "host":
+            continue
+        source = req.get("Source") or ""
+        if req.get("PerAlloc"):
+            source += alloc_name[alloc_name.rfind("["):] if "[" in alloc_name else ""
+        requests.setdefault(source, []).append(bool(req.get("ReadOnly")))
+    return requests
+
+
+def has_host_volumes(node: Node, requests: dict[str, list[bool]]) -> bool:
+    """Nomad's HostVolumeChecker: every source exists on the node, and a read-only node
+    volume is only requested read-only."""
+    volumes = node.HostVolumes or {}
+    for source, read_only in requests.items():
+        volume = volumes.get(source)
+        if volume is None or (volume.ReadOnly and not all(read_only)):
+            return False
+    return True

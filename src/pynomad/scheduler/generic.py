@@ -130,10 +130,10 @@ class GenericScheduler(SchedulerBase):
         selectNextOption). Returns the metric of the last attempt and the option."""
         penalty = penalty_nodes(p.previous)
         metric = AllocMetric(NodesAvailable=by_dc, NodesInPool=in_pool)
-        option = stack.select(p.tg, metric, penalty)
+        option = stack.select(p.tg, metric, penalty, alloc_name=p.name)
         if option is None and preempt:
             metric = AllocMetric(NodesAvailable=by_dc, NodesInPool=in_pool)
-            option = stack.select(p.tg, metric, penalty, preempt=True)
+            option = stack.select(p.tg, metric, penalty, preempt=True, alloc_name=p.name)
         return metric, option
 
     def _ready_nodes(self, job: Job) -> tuple[list[Node], dict[str, int]]:

@@ -23,7 +23,8 @@ from ..structs import (AllocatedCpuResources, AllocatedMemoryResources, Allocate
 from ..structs.funcs import BINPACK_MAX_FIT_SCORE
 from .config import SchedulerConfig
 from .context import ELIGIBLE, ESCAPED, INELIGIBLE, UNKNOWN, EvalContext
-from .feasible import (constraint_string, distinct_hosts_enabled, escapes_class, has_driver,
+from .feasible import (HOST_VOLUMES_FILTER, constraint_string, distinct_hosts_enabled,
+                       escapes_class, has_driver, has_host_volumes, host_volume_requests,
                        meets_constraint)
 from .metrics import TopScores, exhausted_node, filter_node
 from .ports import assign_ports, group_networks, static_ports
@@ -85,6 +86,9 @@ class _Group:
         self.ask = group_ask(tg)
         self.static_ports = static_ports(tg)
         self.has_networks = bool(group_networks(tg))
+        self.host_volumes = host_volume_requests(tg)
+        self.per_alloc_volumes = any(isinstance(v, dict) and v.get("PerAlloc")
+                                     for v in (tg.Volumes or {}).values())
         self.affinity: AffinityScorer | None = None
         self.spread: SpreadScorer | None = None
         if not stack.system:
@@ -128,10 +132,12 @@ class GenericStack:
 
     # -- selection -----------------------------------------------------------------------
     def select(self, tg: TaskGroup, metric: AllocMetric, penalty_nodes=frozenset(),
-               preempt: bool = False) -> Option | None:
+               preempt: bool = False, alloc_name: str = "") -> Option | None:
         start = time.perf_counter_ns()
         group = self._group(tg)
         limit = self._limit(group)
+        volumes = host_volume_requests(tg, alloc_name) if group.per_alloc_volumes \
+            else group.host_volumes
         top = TopScores()
         options: list[Option] = []
         skipped: list[Option] = []
@@ -141,7 +147,7 @@ class GenericStack:
                 break
             node = self._next_node(n)
             metric.NodesEvaluated += 1
-            if not self._feasible(node, group, metric):
+            if not self._feasible(node, group, volumes, metric):
                 continue
             option = self._rank(node, group, metric, penalty_nodes, preempt or self.evict)
             if option is None:
@@ -185,9 +191,12 @@ class GenericStack:
         return self.limit
 
     # -- feasibility ---------------------------------------------------------------------
-    def _feasible(self, node: Node, group: _Group, metric: AllocMetric) -> bool:
+    def _feasible(self, node: Node, group: _Group, volumes: dict[str, list[bool]],
+                  metric: AllocMetric) -> bool:
         if not self._class_feasible(node, group, metric):
             return False
+        if volumes and not has_host_volumes(node, volumes):
+            return filter_node(metric, node, HOST_VOLUMES_FILTER)
         if not self.system and (self.distinct_hosts or group.distinct_hosts):
             if self._distinct_hosts_conflict(node, group):
                 return filter_node(metric, node, "distinct_hosts")
@@ -327,11 +336,12 @@ class SystemStack(GenericStack):
         super().__init__(ctx, job, [], batch=True, config=cfg,
                          evict=cfg.preemption_enabled("sysbatch" if sysbatch else "system"))
 
-    def select_on(self, node: Node, tg: TaskGroup, metric: AllocMetric) -> Option | None:
+    def select_on(self, node: Node, tg: TaskGroup, metric: AllocMetric,
+                  alloc_name: str = "") -> Option | None:
         """Nomad resets class eligibility per system selection: one node says little."""
         self.nodes, self.offset, self._shuffled = [node], 0, 1
         self.ctx.eligibility.reset()
-        return self.select(tg, metric)
+        return self.select(tg, metric, alloc_name=alloc_name)
 
     def _limit(self, group: _Group) -> int:
         return 1

@@ -115,14 +115,15 @@ class SystemScheduler(SchedulerBase):
         stack = SystemStack(ctx, job, config=self.config, sysbatch=self.sysbatch)
         for node, tg, previous in placements:
             metric = AllocMetric(NodesAvailable={node.Datacenter: 1}, NodesInPool=1)
-            option = stack.select_on(node, tg, metric)
+            name = f"{job.ID}.{tg.Name}[0]"
+            option = stack.select_on(node, tg, metric, alloc_name=name)
             if option is None:
                 self._record_failure(failed, queued, tg, metric)
                 continue
             alloc = Allocation(
                 DesiredTransition=NO_TRANSITION,
                 ID=generate_uuid(), Namespace=job.Namespace, EvalID=ev.ID,
-                Name=f"{job.ID}.{tg.Name}[0]", NodeID=node.ID, NodeName=node.Name,
+                Name=name, NodeID=node.ID, NodeName=node.Name,
                 JobID=job.ID, Job=job, TaskGroup=tg.Name,
                 AllocatedResources=option.resources, Metrics=metric,
                 DesiredStatus=ALLOC_DESIRED_RUN, ClientStatus=ALLOC_CLIENT_PENDING,

@@ -58,6 +58,13 @@ class DriverInfo(Base):
     UpdateTime: str = ""
 
 
+class ClientHostVolumeConfig(Base):
+    """A directory the client offers to jobs as a host volume (`client.host_volume`)."""
+    Name: str = ""
+    Path: str = ""
+    ReadOnly: bool = False
+
+
 class NodeEvent(Base):
     Message: str = ""
     Subsystem: str = ""
@@ -96,7 +103,7 @@ class Node(Base):
     StatusUpdatedAt: int = 0
     Events: list[NodeEvent] | None = None
     Drivers: dict[str, DriverInfo] = {}
-    HostVolumes: dict[str, Any] | None = None
+    HostVolumes: dict[str, ClientHostVolumeConfig] | None = None
     HostNetworks: dict[str, Any] | None = None
     CSIControllerPlugins: dict[str, Any] | None = None
     CSINodePlugins: dict[str, Any] | None = None

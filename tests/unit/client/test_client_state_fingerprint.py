@@ -8,6 +8,7 @@ import pynomad
 from pynomad.client.config import ClientConfig
 from pynomad.client.driver import TaskConfig, TaskHandle
 from pynomad.client.fingerprint import HostFacts, build_node, fingerprint, node_identity
+from pynomad.structs import ClientHostVolumeConfig
 from pynomad.client.state import StateDB, TaskLocalState, atomic_write
 from pynomad.structs import DriverInfo, Task, TaskState
 
@@ -77,8 +78,10 @@ def test_build_node_is_pure():
                       memory_bytes=8 * 1024**3, disk_volume="/dev/sda1",
                       disk_total_bytes=10**11, disk_free_bytes=5 * 1024**3, ip_address="10.0.0.9",
                       interface="eth0")
-    cfg = ClientConfig(data_dir="/unused")
+    cfg = ClientConfig(data_dir="/unused", host_volumes={"certs": ("/etc/ssl", True)})
     node = build_node(facts, cfg, "id", "secret", {})
+    assert node.HostVolumes == {"certs": ClientHostVolumeConfig(Name="certs", Path="/etc/ssl",
+                                                                ReadOnly=True)}
     assert node.Attributes["cpu.arch"] == "arm64"
     assert node.Attributes["cpu.totalcompute"] == "8000"
     assert node.NodeResources.Cpu.CpuShares == 8000
