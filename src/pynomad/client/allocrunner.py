@@ -3,7 +3,9 @@
 Starts tasks in lifecycle order (prestart → main → poststart; poststop once the main
 tasks are dead), kills the group when the leader dies or a task fails, kills sidecars
 once only they remain, honours the server's desired status `stop`, and derives the
-allocation's ClientStatus from its task states.
+allocation's ClientStatus from its task states. For an allocation in a deployment it
+also tracks deployment health (Nomad's health hook, decisions in `health.Tracker`) and
+reports it as DeploymentStatus.
 """
 
 from __future__ import annotations
@@ -16,14 +18,16 @@ import msgspec
 
 from pynomad.structs import (ALLOC_CLIENT_COMPLETE, ALLOC_CLIENT_FAILED, ALLOC_CLIENT_PENDING,
                              ALLOC_CLIENT_RUNNING, TASK_STATE_DEAD, TASK_STATE_PENDING,
-                             TASK_STATE_RUNNING, ZERO_TIME, Allocation, Node, Task, TaskEvent,
-                             TaskState)
+                             TASK_STATE_RUNNING, ZERO_TIME, AllocDeploymentStatus, Allocation,
+                             Node, Task, TaskEvent, TaskState)
 
 from . import events as ev
 from .allocdir import AllocDir
 from .clock import Clock
 from .config import ClientConfig
 from .driver import Driver
+from .gotime import format_rfc3339
+from .health import ALLOC_UNHEALTHY_EVENT, Tracker, health_params, tracked_tasks
 from .state import StateDB, TaskLocalState
 from .taskrunner import TaskRunner
 
@@ -82,6 +86,10 @@ class AllocRunner:
         self._killing = False
         self._destroyed = False
         self.client_status, self.client_description = ALLOC_CLIENT_PENDING, ""
+        self.deployment_status: AllocDeploymentStatus | None = None
+        self.health: Tracker | None = None
+        self._health_timer: asyncio.Task | None = None
+        self._health_due: float | None = None
         for task in group_tasks(alloc):
             self.tasks[task.Name] = TaskRunner(
                 alloc=alloc, task=task, alloc_dir=self.alloc_dir, driver=drivers.get(task.Driver),
@@ -100,6 +108,7 @@ class AllocRunner:
 
     def _task_changed(self, tr: TaskRunner) -> None:
         self._recompute_status()
+        self._observe_health()
         self._wake.set()
         self.on_update(self)
 
@@ -114,7 +123,8 @@ class AllocRunner:
         """The client's view sent to the server in Node.UpdateAlloc."""
         return Allocation(ID=self.id, NodeID=self.alloc.NodeID, ClientStatus=self.client_status,
                           ClientDescription=self.client_description,
-                          TaskStates=self.task_states(), DeploymentStatus=None,
+                          TaskStates=self.task_states(),
+                          DeploymentStatus=self.deployment_status,
                           NetworkStatus=None)
 
     # -- lifecycle ----------------------------------------------------------------
@@ -126,6 +136,7 @@ class AllocRunner:
                 tr.handle is not None for tr in self.tasks.values()):
             self.alloc_dir.build(list(self.tasks))
         self._main = asyncio.ensure_future(self._run())
+        self._track_health()
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -141,6 +152,7 @@ class AllocRunner:
                 break
             await self._wake.wait()
         self._recompute_status()
+        self._stop_health()
         self.on_update(self)
 
     def _update_gates(self) -> None:
@@ -220,15 +232,91 @@ class AllocRunner:
             await asyncio.gather(*(tr.kill(kill_event(tr)) for tr in group))
         self._wake.set()
 
+    # -- deployment health (Nomad's allocHealthWatcherHook) ----------------------------
+    def _track_health(self) -> None:
+        """Start a health tracker when the alloc needs one (the hook's init)."""
+        self._stop_health()
+        if self.alloc.server_terminal() or self.deployment_status is not None:
+            return
+        params = health_params(self.alloc)
+        if params is None:
+            return
+        self.health = Tracker(params, tracked_tasks(group_tasks(self.alloc)),
+                              clock=self.clock.monotonic)
+        self._observe_health()
+
+    def _update_health(self, new_deployment: bool) -> None:
+        """The hook's Update: a new deployment clears health and tracks it again; a
+        stopped alloc or health already set on the server ends tracking."""
+        status = self.alloc.DeploymentStatus
+        server_health = status is not None and status.has_health()
+        if new_deployment or server_health:
+            self.deployment_status = None
+        if new_deployment or server_health or self.alloc.server_terminal():
+            self._track_health()
+
+    def _observe_health(self) -> None:
+        if self.health is not None:
+            self.health.observe(self.task_states(), self.client_status)
+            self._health_progress()
+
+    def _health_progress(self) -> None:
+        """Record the tracker's decision, or arm the timer for its next check."""
+        tracker = self.health
+        if tracker is None:
+            return
+        due = tracker.next_check()
+        if due is not None:
+            self._arm_health_timer(due)
+            return
+        self._stop_health()
+        self._set_health(tracker)
+
+    def _arm_health_timer(self, due: float) -> None:
+        if self._health_timer is not None and self._health_due == due:
+            return
+        if self._health_timer is not None:
+            self._health_timer.cancel()
+        self._health_due = due
+        self._health_timer = asyncio.ensure_future(self._health_wait(due))
+
+    async def _health_wait(self, due: float) -> None:
+        await self.clock.sleep(max(0.0, due - self.clock.monotonic()))
+        self._health_timer = self._health_due = None
+        if self.health is not None:
+            self.health.check()
+            self._health_progress()
+
+    def _set_health(self, tracker: Tracker) -> None:
+        """Nomad's SetHealth: keep the decision, explain an unhealthy one in task events,
+        and send the alloc to the server."""
+        now = self.clock.now_ns()
+        healthy = bool(tracker.healthy)
+        self.deployment_status = AllocDeploymentStatus(Healthy=healthy,
+                                                       Timestamp=format_rfc3339(now))
+        for name, message in tracker.task_events().items():
+            self.tasks[name].emit_event(ev.new_event(ALLOC_UNHEALTHY_EVENT, now,
+                                                     Message=message), notify=False)
+        log.info("alloc %s: deployment health set: healthy=%s", self.id[:8], healthy)
+        self.on_update(self)
+
+    def _stop_health(self) -> None:
+        self.health = None
+        if self._health_timer is not None:
+            self._health_timer.cancel()
+        self._health_timer = self._health_due = None
+
     # -- requests from the client ---------------------------------------------------
     def update(self, alloc: Allocation) -> None:
         """A newer version of the allocation from the server."""
         was_terminal = self.alloc.server_terminal()
+        new_deployment = alloc.DeploymentID != self.alloc.DeploymentID
         self.alloc = alloc
         for tr in self.tasks.values():
             tr.alloc = alloc
         if self.db is not None:
             self.db.put_alloc(alloc)
+        self._update_health(new_deployment)
         if alloc.server_terminal() and not was_terminal and not self._killing:
             asyncio.ensure_future(self._kill_all(event_type=ev.KILLING))
 
@@ -252,6 +340,7 @@ class AllocRunner:
 
     async def stop(self) -> None:
         """Kill every task (as for desired status stop) and wait for the runner."""
+        self._stop_health()
         if not self._killing:
             await self._kill_all(event_type=ev.KILLING)
         await self.wait()
@@ -272,6 +361,7 @@ class AllocRunner:
 
     async def shutdown(self) -> None:
         """Agent shutdown: stop supervising but leave the tasks running."""
+        self._stop_health()
         for t in self._runs + ([self._main] if self._main else []):
             t.cancel()
         await asyncio.gather(*self._runs, *([self._main] if self._main else []),

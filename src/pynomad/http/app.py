@@ -5,9 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from .common import error_middleware, error_text
-from .routes import agent, allocs, client_fs, client_stats, jobs, nodes, operator
+from .routes import (agent, allocs, client_fs, client_stats, deployments, jobs, nodes,
+                     operator)
 
-ROUTE_MODULES = (jobs, allocs, nodes, agent, client_fs, client_stats, operator)
+ROUTE_MODULES = (jobs, allocs, deployments, nodes, agent, client_fs, client_stats, operator)
 
 
 @web.middleware

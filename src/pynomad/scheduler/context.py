@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from typing import Protocol
 
-from ..structs import Allocation, Evaluation, Job, Node, NodeUsage, Plan
+from ..structs import Allocation, Deployment, Evaluation, Job, Node, NodeUsage, Plan
 from ..structs.node import compute_class
 
 ELIGIBLE = "eligible"
@@ -33,6 +33,7 @@ class State(Protocol):
     def eval_by_id(self, eval_id: str) -> Evaluation | None: ...
     def alloc_by_id(self, alloc_id: str) -> Allocation | None: ...
     def node_usage(self, node_id: str) -> NodeUsage | None: ...
+    def latest_deployment_by_job_id(self, namespace: str, job_id: str) -> Deployment | None: ...
 
 
 class PlanListener(Protocol):

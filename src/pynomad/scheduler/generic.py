@@ -60,6 +60,7 @@ class GenericScheduler(SchedulerBase):
                  ) -> None:
         super().__init__(state, now, algorithm, rng, config)
         self.batch = batch
+        self.deployment_id = ""
 
     def process(self, ev: Evaluation) -> Generator[Plan, PlanResult, Outcome]:
         limit = MAX_BATCH_ATTEMPTS if self.batch else MAX_SERVICE_ATTEMPTS
@@ -74,13 +75,19 @@ class GenericScheduler(SchedulerBase):
                     AllAtOnce=bool(job and job.AllAtOnce))
         allocs = self.state.allocs_by_job_id(ev.Namespace, ev.JobID)
         nodes = {a.NodeID: self.state.node_by_id(a.NodeID) for a in allocs}
-        results = AllocReconciler(job, ev.JobID, self.batch, allocs, nodes, self.now).compute()
+        deployment = None if self.batch else \
+            self.state.latest_deployment_by_job_id(ev.Namespace, ev.JobID)
+        results = AllocReconciler(job, ev.JobID, self.batch, allocs, nodes, self.now,
+                                  deployment, ev.Priority).compute()
+        plan.Deployment = results.deployment
+        plan.DeploymentUpdates = results.deployment_updates
+        self.deployment_id = results.active_deployment.ID if results.active_deployment else ""
         ctx = EvalContext(self.state, plan, self.rng)
         self.eligibility = ctx.eligibility
         for stop in results.stop:
             ctx.stop(stop.alloc, stop.desc, stop.client_status)
         for a in results.inplace:
-            ctx.update_in_place(replace(a, Job=job))
+            ctx.update_in_place(self._join_deployment(replace(a, Job=job)))
         placements = list(results.place)
         for a, tg in results.destructive:
             ctx.stop(a, "alloc is being updated due to job update")
@@ -91,6 +98,13 @@ class GenericScheduler(SchedulerBase):
             for a in allocs:
                 plan.append_alloc(replace(a, FollowupEvalID=follow.ID))
         return plan, (job, failed, queued, [f for f, _ in followups])
+
+    def _join_deployment(self, alloc: Allocation) -> Allocation:
+        """An in-place update joins the active deployment and must prove health again."""
+        if alloc.DeploymentID != self.deployment_id:
+            alloc.DeploymentID = self.deployment_id
+            alloc.DeploymentStatus = None
+        return alloc
 
     def _place(self, ctx: EvalContext, ev: Evaluation, job: Job | None,
                placements: list[Placement]) -> tuple[dict[str, AllocMetric], dict[str, int]]:
@@ -154,7 +168,8 @@ class GenericScheduler(SchedulerBase):
             ID=generate_uuid(), Namespace=job.Namespace, EvalID=ev.ID, Name=p.name,
             NodeID=option.node.ID, NodeName=option.node.Name, JobID=job.ID, Job=job,
             TaskGroup=p.tg.Name, AllocatedResources=option.resources, Metrics=metric,
-            DesiredStatus=ALLOC_DESIRED_RUN, ClientStatus=ALLOC_CLIENT_PENDING)
+            DesiredStatus=ALLOC_DESIRED_RUN, ClientStatus=ALLOC_CLIENT_PENDING,
+            DeploymentID=self.deployment_id)
         if p.previous is not None:
             alloc.PreviousAllocation = p.previous.ID
             if p.reschedule:
@@ -164,7 +179,8 @@ class GenericScheduler(SchedulerBase):
     def _finish(self, ev: Evaluation, job: Job | None, failed, queued,
                 followups: list[Evaluation], status: str) -> Outcome:
         update = replace(ev, Status=status, QueuedAllocations=queued,
-                         FailedTGAllocs=failed or None)
+                         FailedTGAllocs=failed or None,
+                         DeploymentID=self.deployment_id or ev.DeploymentID)
         creates: list[Evaluation] = []
         if status == EVAL_STATUS_FAILED:
             update.StatusDescription = "maximum attempts reached (%d)" % (

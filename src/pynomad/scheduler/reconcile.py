@@ -1,7 +1,9 @@
 """The allocation reconciler for service and batch jobs (Nomad's reconcile_cluster.go).
 
-Pure: given the job, its existing allocations and the nodes they run on, it decides what to
-stop, what to place, what to update in place and which follow-up evaluations to create.
+Pure: given the job, its existing allocations, the nodes they run on and the job's latest
+deployment, it decides what to stop, what to place, what to update in place (or
+destructively, `update.max_parallel` at a time), which follow-up evaluations to create, and
+which deployment to create or update.
 """
 
 from __future__ import annotations
@@ -11,7 +13,11 @@ from dataclasses import dataclass, field
 import msgspec
 
 from ..structs import (ALLOC_CLIENT_COMPLETE, ALLOC_CLIENT_FAILED, ALLOC_CLIENT_LOST,
-                       Allocation, Job, Node, TaskGroup)
+                       DEPLOYMENT_STATUS_CANCELLED, DEPLOYMENT_STATUS_FAILED,
+                       DEPLOYMENT_STATUS_PAUSED, DEPLOYMENT_STATUS_SUCCESSFUL, DESC_NEWER_JOB,
+                       DESC_RUNNING, DESC_STOPPED_JOB, DESC_SUCCESSFUL, Allocation, Deployment,
+                       DeploymentState, DeploymentStatusUpdate, Job, Node, TaskGroup,
+                       generate_uuid)
 from .reschedule import (RESCHEDULE_WINDOW_NS, reschedule_eligible, reschedule_time)
 
 ALLOC_NOT_NEEDED = "alloc not needed due to job update"
@@ -22,12 +28,16 @@ ALLOC_RESCHEDULED = "alloc was rescheduled because it failed"
 BATCHED_FAILED_WINDOW_NS = 5_000_000_000
 
 
+RESCHEDULE, LOST, MIGRATE, MISSING = "reschedule", "lost", "migrate", "missing"
+
+
 @dataclass
 class Placement:
     name: str
     tg: TaskGroup
     previous: Allocation | None = None
     reschedule: bool = False
+    kind: str = MISSING
 
 
 @dataclass
@@ -45,17 +55,23 @@ class Results:
     destructive: list[tuple[Allocation, TaskGroup]] = field(default_factory=list)
     reschedule_later: list[tuple[Allocation, int]] = field(default_factory=list)
     desired: dict[str, dict[str, int]] = field(default_factory=dict)
+    deployment: Deployment | None = None  # created by this evaluation
+    deployment_updates: list[DeploymentStatusUpdate] = field(default_factory=list)
+    active_deployment: Deployment | None = None  # what placements and in-place updates join
 
 
 class AllocReconciler:
     def __init__(self, job: Job | None, job_id: str, batch: bool, allocs: list[Allocation],
-                 nodes: dict[str, Node | None], now: int) -> None:
+                 nodes: dict[str, Node | None], now: int,
+                 deployment: Deployment | None = None, eval_priority: int = 50) -> None:
         self.job = job
         self.job_id = job_id
         self.batch = batch
         self.allocs = allocs
         self.nodes = nodes
         self.now = now
+        self.deployment = deployment
+        self.eval_priority = eval_priority
         self.results = Results()
 
     def compute(self) -> Results:
@@ -63,25 +79,119 @@ class AllocReconciler:
         for a in self.allocs:
             by_group.setdefault(a.TaskGroup, []).append(a)
         stopped = self.job is None or bool(self.job.Stop)
+        self._cancel_unneeded_deployment(stopped)
         groups = {tg.Name: tg for tg in (self.job.TaskGroups or ())} if self.job else {}
+        complete = True
         for name in sorted(set(by_group) | set(groups)):
             tg = None if stopped else groups.get(name)
-            self._compute_group(name, tg, by_group.get(name, []))
+            complete &= self._compute_group(name, tg, by_group.get(name, []))
+        self._compute_deployment_updates(complete)
         return self.results
+
+    # -- deployments ----------------------------------------------------------------------
+    def _cancel_unneeded_deployment(self, stopped: bool) -> None:
+        """Nomad's cancelUnneededDeployments: a stopped job or a newer job version ends the
+        active deployment; a finished one is no longer current."""
+        d = self.deployment
+        if d is None:
+            return
+        if stopped or d.JobCreateIndex != self.job.CreateIndex or d.JobVersion != self.job.Version:
+            if d.active():
+                self.results.deployment_updates.append(DeploymentStatusUpdate(
+                    DeploymentID=d.ID, Status=DEPLOYMENT_STATUS_CANCELLED,
+                    StatusDescription=DESC_STOPPED_JOB if stopped else DESC_NEWER_JOB))
+            self.deployment = None
+        elif d.Status == DEPLOYMENT_STATUS_SUCCESSFUL:
+            self.deployment = None
+
+    @property
+    def _deployment_paused(self) -> bool:
+        return self.deployment is not None and self.deployment.Status == DEPLOYMENT_STATUS_PAUSED
+
+    @property
+    def _deployment_failed(self) -> bool:
+        return self.deployment is not None and self.deployment.Status == DEPLOYMENT_STATUS_FAILED
+
+    def _group_deployment_state(self, tg: TaskGroup) -> tuple[DeploymentState, bool]:
+        existing = self.deployment.TaskGroups.get(tg.Name) if self.deployment else None
+        if existing is not None:
+            return existing, True
+        u = tg.Update
+        return DeploymentState(AutoRevert=bool(u and u.AutoRevert),
+                               AutoPromote=bool(u and u.AutoPromote),
+                               ProgressDeadline=(u.ProgressDeadline or 0) if u else 0), False
+
+    def _create_deployment(self, tg: TaskGroup, dstate: DeploymentState, allocs, destructive,
+                           inplace) -> None:
+        """Nomad's createDeployment: a group joins a new deployment when the job version is
+        new to it (nothing of this version ran) or its spec changed."""
+        if not _has_update(tg) or dstate.DesiredTotal == 0:
+            return
+        job = self.job
+        had_running = any(a.Job is not None and a.Job.Version == job.Version
+                          and a.Job.CreateIndex == job.CreateIndex for a in allocs)
+        if had_running and not (destructive or inplace):
+            return
+        if self.deployment is None:
+            self.deployment = self.results.deployment = Deployment(
+                ID=generate_uuid(), Namespace=job.Namespace, JobID=job.ID,
+                JobVersion=job.Version or 0, JobModifyIndex=job.ModifyIndex,
+                JobSpecModifyIndex=job.JobModifyIndex, JobCreateIndex=job.CreateIndex,
+                StatusDescription=DESC_RUNNING, EvalPriority=self.eval_priority, TaskGroups={})
+        self.deployment.TaskGroups[tg.Name] = dstate
+
+    def _compute_deployment_updates(self, complete: bool) -> None:
+        d = self.deployment
+        if d is not None and complete and self.results.deployment is None:
+            self.results.deployment_updates.append(DeploymentStatusUpdate(
+                DeploymentID=d.ID, Status=DEPLOYMENT_STATUS_SUCCESSFUL,
+                StatusDescription=DESC_SUCCESSFUL))
+        if d is not None and d.active():
+            self.results.active_deployment = d
+
+    def _deployment_complete(self, name: str, pending: int) -> bool:
+        """Nothing left to do for the group and enough of its allocs are healthy."""
+        if pending or self.deployment is None:
+            return False
+        dstate = self.deployment.TaskGroups.get(name)
+        return dstate is None or dstate.HealthyAllocs >= max(dstate.DesiredTotal,
+                                                             dstate.DesiredCanaries)
+
+    def _under_provisioned_by(self, tg: TaskGroup, untainted: list[Allocation],
+                              destructive: list, migrate: list) -> int:
+        """Nomad's computeUnderProvisionedBy: how many destructive updates may start now."""
+        if not _has_update(tg) or not (destructive or migrate):
+            return tg.Count or 0
+        if self.deployment is None:
+            return tg.Update.MaxParallel or 0
+        if self._deployment_paused or self._deployment_failed:
+            return 0
+        left = tg.Update.MaxParallel or 0
+        for a in untainted:
+            if a.DeploymentID != self.deployment.ID or a.terminal():
+                continue
+            ds = a.DeploymentStatus
+            if ds is not None and ds.is_unhealthy():
+                return 0
+            if ds is None or not ds.is_healthy():
+                left -= 1
+        return max(left, 0)
 
     def _desired(self, group: str) -> dict[str, int]:
         return self.results.desired.setdefault(group, {
             "Ignore": 0, "Place": 0, "Migrate": 0, "Stop": 0, "InPlaceUpdate": 0,
             "DestructiveUpdate": 0, "Canary": 0, "Preemptions": 0})
 
-    def _compute_group(self, name: str, tg: TaskGroup | None, allocs: list[Allocation]) -> None:
+    def _compute_group(self, name: str, tg: TaskGroup | None, allocs: list[Allocation]) -> bool:
+        """Reconcile one group; returns whether its part of the deployment is complete."""
         desired = self._desired(name)
         if tg is None or tg.Count == 0:
             live = [a for a in allocs if not a.terminal()]
             for a in live:
                 self.results.stop.append(Stop(a, ALLOC_NOT_NEEDED))
             desired["Stop"] += len(live)
-            return
+            return True
+        dstate, existing = self._group_deployment_state(tg)
         untainted, lost, migrate = self._filter_by_tainted(allocs)
         untainted, now, later = self._filter_by_reschedulable(untainted, tg)
         for a in lost:
@@ -90,25 +200,69 @@ class AllocReconciler:
             self.results.stop.append(Stop(a, ALLOC_MIGRATING))
         desired["Stop"] += len(lost)
         desired["Migrate"] += len(migrate)
-        self.results.reschedule_later += later
+        self.results.reschedule_later += [(a, when) for a, when in later if not a.FollowupEvalID]
         keep = self._stop_excess(untainted, now, tg, desired)
-        self._compute_updates(keep, tg, desired)
+        inplace, destructive = self._compute_updates(keep, tg, desired)
+        self.results.inplace += inplace
+        place = self._compute_placements(tg, keep, now, lost, migrate)
+        if not existing:
+            dstate.DesiredTotal += len(destructive) + len(inplace) + sum(
+                1 for p in place if p.kind != MIGRATE)
+        under = self._under_provisioned_by(tg, keep, destructive, migrate)
+        under -= min(under, self._place(place, desired))
+        self._destructive_updates(destructive, under, desired)
+        self._create_deployment(tg, dstate, allocs, destructive, inplace)
+        pending = len(destructive) + len(inplace) + len(place) + len(now) + len(later)
+        return self._deployment_complete(name, pending)
+
+    def _compute_placements(self, tg: TaskGroup, keep, now, lost, migrate) -> list[Placement]:
+        """Replacements for failed, lost and migrating allocs, then the missing names."""
+        place: list[Placement] = []
         used = {a.Name for a in keep}
-        for a in now:
-            if a.Name not in used:
-                used.add(a.Name)
-                self.results.stop.append(Stop(a, ALLOC_RESCHEDULED))
-                self.results.place.append(Placement(a.Name, tg, a, reschedule=True))
-        for a in lost + migrate:
-            if a.Name not in used:
-                used.add(a.Name)
-                self.results.place.append(Placement(a.Name, tg, a))
+        for kind, prevs in ((RESCHEDULE, now), (LOST, lost), (MIGRATE, migrate)):
+            for a in prevs:
+                if a.Name not in used:
+                    used.add(a.Name)
+                    place.append(Placement(a.Name, tg, a, reschedule=kind == RESCHEDULE,
+                                           kind=kind))
         for i in range(tg.Count or 0):
             nm = f"{self.job_id}.{tg.Name}[{i}]"
             if nm not in used:
                 used.add(nm)
-                self.results.place.append(Placement(nm, tg))
-        desired["Place"] += sum(1 for p in self.results.place if p.tg is tg)
+                place.append(Placement(nm, tg))
+        return place
+
+    def _place(self, place: list[Placement], desired) -> int:
+        """Nomad's computeReplacements: everything when the deployment allows placements;
+        otherwise only replacements of lost, migrating and failed allocs (not those of a
+        failed deployment). Returns how many non-migration placements were made."""
+        ready = not (self._deployment_paused or self._deployment_failed)
+        placed = 0
+        for p in place:
+            if not ready and not self._replace_anyway(p):
+                continue
+            self.results.place.append(p)
+            if p.reschedule:
+                self.results.stop.append(Stop(p.previous, ALLOC_RESCHEDULED))
+            if p.kind != MIGRATE:
+                desired["Place"] += 1
+                placed += 1
+        return placed
+
+    def _replace_anyway(self, p: Placement) -> bool:
+        if p.kind in (LOST, MIGRATE):
+            return True
+        return p.reschedule and not (self._deployment_failed
+                                     and p.previous.DeploymentID == self.deployment.ID)
+
+    def _destructive_updates(self, destructive, under: int, desired) -> None:
+        """Replace at most `under` allocs of an older version, lowest names first."""
+        if self._deployment_paused or self._deployment_failed:
+            under = 0
+        n = min(len(destructive), under)
+        self.results.destructive += sorted(destructive, key=lambda d: d[0].index())[:n]
+        desired["DestructiveUpdate"] += n
+        desired["Ignore"] += len(destructive) - n
 
     def _filter_by_tainted(self, allocs):
         untainted, lost, migrate = [], [], []
@@ -126,7 +280,8 @@ class AllocReconciler:
         return untainted, lost, migrate
 
     def _filter_by_reschedulable(self, allocs, tg: TaskGroup):
-        """Split failed allocs into reschedule-now and -later; drop ignorable ones."""
+        """Split failed allocs into reschedule-now and -later (those stay untainted too);
+        drop ignorable ones."""
         untainted, now, later = [], [], []
         for a in allocs:
             keep, ignore = self._should_filter(a)
@@ -143,8 +298,7 @@ class AllocReconciler:
                 now.append(a)
             else:
                 untainted.append(a)
-                if not a.FollowupEvalID:
-                    later.append((a, when))
+                later.append((a, when))
         return untainted, now, later
 
     def _should_filter(self, a: Allocation) -> tuple[bool, bool]:
@@ -179,18 +333,25 @@ class AllocReconciler:
                 desired["Stop"] += 1
         return keep
 
-    def _compute_updates(self, keep, tg: TaskGroup, desired) -> None:
+    def _compute_updates(self, keep, tg: TaskGroup, desired):
+        """Split allocs of an older job version into in-place and destructive updates."""
+        inplace, destructive = [], []
         for a in keep:
             if a.terminal() or a.Job is None or a.Job.JobModifyIndex == self.job.JobModifyIndex:
                 desired["Ignore"] += 1
                 continue
             old_tg = a.Job.lookup_task_group(tg.Name)
             if old_tg is None or tasks_updated(old_tg, tg):
-                self.results.destructive.append((a, tg))
-                desired["DestructiveUpdate"] += 1
+                destructive.append((a, tg))
             else:
-                self.results.inplace.append(a)
+                inplace.append(a)
                 desired["InPlaceUpdate"] += 1
+        return inplace, destructive
+
+
+def _has_update(tg: TaskGroup) -> bool:
+    """Whether the group rolls out through deployments (Nomad's !UpdateStrategy.IsEmpty)."""
+    return tg.Update is not None and bool(tg.Update.MaxParallel)
 
 
 def _ran_successfully(a: Allocation) -> bool:

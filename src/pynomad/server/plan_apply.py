@@ -71,4 +71,6 @@ def result_entry(plan: Plan, result: PlanResult, now: int) -> e.ApplyPlanResults
                 for allocs in result.NodePreemptions.values() for a in allocs]
     updated = [replace(a, Job=None) for allocs in result.NodeAllocation.values() for a in allocs]
     return e.ApplyPlanResults(Time=now, Job=plan.Job, AllocsUpdated=updated,
-                              AllocsStopped=stopped, EvalID=plan.EvalID)
+                              AllocsStopped=stopped, EvalID=plan.EvalID,
+                              Deployment=plan.Deployment,
+                              DeploymentUpdates=list(plan.DeploymentUpdates))

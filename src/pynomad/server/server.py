@@ -53,6 +53,8 @@ class ServerConfig:
 
 class Server:
     def __init__(self, config: ServerConfig, clock=time.time_ns) -> None:
+        from .deployment_endpoint import DeploymentEndpoint
+        from .deployment_watcher import DeploymentWatcher
         from .job_endpoint import JobEndpoint
         from .drainer import NodeDrainer
         from .node_endpoint import NodeEndpoint
@@ -72,6 +74,8 @@ class Server:
         self.nodes = NodeEndpoint(self)
         self.operator = OperatorEndpoint(self)
         self.drainer = NodeDrainer(self)
+        self.deployments = DeploymentEndpoint(self)
+        self.deployment_watcher = DeploymentWatcher(self)
         self._tasks: list[asyncio.Task] = []
         self._running = False
         self.started = time.time()
@@ -84,6 +88,7 @@ class Server:
         await self.operator.bootstrap()
         self._running = True
         self._tasks.append(asyncio.create_task(self.drainer.run()))
+        self._tasks.append(asyncio.create_task(self.deployment_watcher.run()))
         for _ in range(max(1, self.config.num_schedulers)):
             self._tasks.append(asyncio.create_task(self._worker_loop()))
         self._tasks.append(asyncio.create_task(self._reap_failed_evals()))
@@ -194,7 +199,8 @@ class Server:
 
     async def submit_plan(self, plan: Plan) -> PlanResult:
         result = evaluate_plan(self.state, plan)
-        if result.NodeAllocation or result.NodeUpdate or result.NodePreemptions:
+        if (result.NodeAllocation or result.NodeUpdate or result.NodePreemptions
+                or plan.Deployment is not None or plan.DeploymentUpdates):
             result.AllocIndex = await self.commit(result_entry(plan, result, self.clock()))
             if result.NodeUpdate or result.NodePreemptions:
                 self.capacity_changed(set(result.NodeUpdate) | set(result.NodePreemptions))

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import msgspec
 
-from ..structs import (Allocation, DesiredTransition, DrainStrategy, Evaluation, Job,
-                       JobSubmission, Node, NodeEvent, enc_hook)
+from ..structs import (Allocation, Deployment, DeploymentStatusUpdate, DesiredTransition,
+                       DrainStrategy, Evaluation, Job, JobSubmission, Node, NodeEvent, enc_hook)
 from .operator import SchedulerConfiguration
 
 
@@ -70,11 +70,39 @@ class ApplyPlanResults(Entry, tag="ApplyPlanResults"):
     AllocsStopped: list[AllocStop] = []
     EvalID: str = ""
     Evals: list[Evaluation] = []
+    Deployment: Deployment | None = None
+    DeploymentUpdates: list[DeploymentStatusUpdate] = []
+
+
+class DeploymentStatusChange(Entry, tag="DeploymentStatusUpdate"):
+    """A deployment's new status; with a job to revert to and an eval to create."""
+    Update: DeploymentStatusUpdate
+    Job: Job | None = None
+    Eval: Evaluation | None = None
+
+
+class DeploymentPromotion(Entry, tag="DeploymentPromotion"):
+    """Promote the canaries of all (or the named) task groups."""
+    DeploymentID: str
+    All: bool = False
+    Groups: list[str] = []
+    Eval: Evaluation | None = None
+
+
+class DeploymentAllocHealth(Entry, tag="DeploymentAllocHealth"):
+    """Health set by hand (or by the watcher), possibly failing the deployment."""
+    DeploymentID: str
+    HealthyAllocationIDs: list[str] = []
+    UnhealthyAllocationIDs: list[str] = []
+    Update: DeploymentStatusUpdate | None = None
+    Job: Job | None = None
+    Eval: Evaluation | None = None
 
 
 class GCDelete(Entry, tag="GCDelete"):
     Evals: list[str] = []
     Allocs: list[str] = []
+    Deployments: list[str] = []
     Jobs: list[tuple[str, str]] = []
     Nodes: list[str] = []
 
@@ -119,7 +147,8 @@ class AllocUpdateDesiredTransition(Entry, tag="AllocUpdateDesiredTransition"):
 AnyEntry = (JobRegister | JobDeregister | EvalUpdate | NodeRegister | NodeUpdateStatus
             | NodeDeregister | AllocClientUpdate | ApplyPlanResults | GCDelete
             | SchedulerConfigUpdate | NodeUpdateEligibility | NodeUpdateDrain
-            | NodesDrainComplete | AllocUpdateDesiredTransition)
+            | NodesDrainComplete | AllocUpdateDesiredTransition | DeploymentStatusChange
+            | DeploymentPromotion | DeploymentAllocHealth)
 
 _encoder = msgspec.msgpack.Encoder(enc_hook=enc_hook)
 _decoder = msgspec.msgpack.Decoder(AnyEntry)

@@ -14,8 +14,9 @@ from msgspec.structs import replace
 from ..structs import (ALLOC_CLIENT_COMPLETE, ALLOC_CLIENT_FAILED, ALLOC_CLIENT_LOST,
                        ALLOC_CLIENT_PENDING, ALLOC_CLIENT_RUNNING, ALLOC_CLIENT_UNKNOWN,
                        ALLOC_DESIRED_STOP, Allocation, Evaluation, Job, JobSummary, NodeEvent,
-                       ZERO_TIME, TaskGroupSummary, TaskState, compute_class)
+                       TaskGroupSummary, compute_class)
 from . import entries as e
+from .fsm_deployment import DeploymentFSMMixin, merge_client_health
 from .fsm_operator import OperatorFSMMixin
 from .store import JobKey, StateStore, node_allocs_key
 
@@ -31,7 +32,7 @@ _SUMMARY_FIELD = {
 }
 
 
-class FSM(OperatorFSMMixin):
+class FSM(OperatorFSMMixin, DeploymentFSMMixin):
     """Applies entries; collects which tables and jobs each entry touched."""
 
     def __init__(self, state: StateStore) -> None:
@@ -211,6 +212,8 @@ class FSM(OperatorFSMMixin):
     # -- allocs -------------------------------------------------------------------------
     def _apply_ApplyPlanResults(self, entry: e.ApplyPlanResults) -> None:
         st = self.state
+        if entry.Deployment is not None:
+            self._upsert_deployment(entry.Deployment)
         for stop in entry.AllocsStopped:
             existing = st.allocs.get(stop.ID)
             if existing is None:
@@ -225,6 +228,8 @@ class FSM(OperatorFSMMixin):
         for alloc in entry.AllocsUpdated:
             alloc.Job = entry.Job
             self._put_alloc(alloc, entry.Time, server_change=True)
+        for update in entry.DeploymentUpdates:
+            self._apply_deployment_update(update)
         for ev in entry.Evals:
             self._upsert_eval(ev, entry.Time)
 
@@ -237,7 +242,8 @@ class FSM(OperatorFSMMixin):
             updated = replace(existing, ClientStatus=sys.intern(upd.ClientStatus),
                               ClientDescription=upd.ClientDescription,
                               TaskStates=upd.TaskStates or existing.TaskStates,
-                              DeploymentStatus=upd.DeploymentStatus or existing.DeploymentStatus,
+                              DeploymentStatus=merge_client_health(
+                                  existing.DeploymentStatus, upd.DeploymentStatus, self._index),
                               NetworkStatus=upd.NetworkStatus or existing.NetworkStatus)
             self._put_alloc(updated, entry.Time, server_change=False)
         for ev in entry.Evals:
@@ -258,6 +264,7 @@ class FSM(OperatorFSMMixin):
         if server_change or existing is None:
             alloc.AllocModifyIndex = self._index
             self._tables.add(node_allocs_key(alloc.NodeID))
+        self._track_deployment_alloc(existing, alloc)
         st.put_alloc(alloc)
         self._update_summary(existing, alloc)
         self._tables.add("allocs")
@@ -297,13 +304,15 @@ class FSM(OperatorFSMMixin):
             st.delete_eval(eval_id)
         for alloc_id in entry.Allocs:
             st.delete_alloc(alloc_id)
+        for deployment_id in entry.Deployments:
+            st.delete_deployment(deployment_id)
         for ns, job_id in entry.Jobs:
             st.jobs.pop((ns, job_id), None)
             st.job_versions.pop((ns, job_id), None)
             st.job_summaries.pop((ns, job_id), None)
         for node_id in entry.Nodes:
             st.nodes.pop(node_id, None)
-        self._tables |= {"evals", "allocs", "jobs", "job_summary", "nodes"}
+        self._tables |= {"evals", "allocs", "jobs", "job_summary", "nodes", "deployment"}
 
 
 def _rfc3339(ns: int) -> str:

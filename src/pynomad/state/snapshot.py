@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import msgspec
 
-from ..structs import Allocation, Evaluation, Job, JobSubmission, JobSummary, Node, enc_hook
+from ..structs import (Allocation, Deployment, Evaluation, Job, JobSubmission, JobSummary, Node,
+                       enc_hook)
 from .operator import SchedulerConfiguration
 from .store import StateStore
 
@@ -20,6 +21,7 @@ class _Snapshot(msgspec.Struct):
     AllocJobVersions: list[int]
     Submissions: list[JobSubmission] = []
     SchedulerConfig: SchedulerConfiguration | None = None
+    Deployments: list[Deployment] = []
 
 
 def dump_state(state: StateStore, index: int) -> bytes:
@@ -42,6 +44,7 @@ def dump_state(state: StateStore, index: int) -> bytes:
         AllocJobVersions=versions,
         Submissions=list(state.job_submissions.values()),
         SchedulerConfig=state.scheduler_config,
+        Deployments=list(state.deployments.values()),
     )
     return msgspec.msgpack.encode(snap, enc_hook=enc_hook)
 
@@ -60,6 +63,8 @@ def load_state(state: StateStore, data: bytes) -> int:
         state.nodes[n.ID] = n
     for ev in snap.Evals:
         state.put_eval(ev)
+    for d in snap.Deployments:
+        state.put_deployment(d)
     for a, version in zip(snap.Allocs, snap.AllocJobVersions):
         a.Job = by_version.get((a.Namespace, a.JobID, version))
         state.put_alloc(a)

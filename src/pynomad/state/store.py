@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from ..structs import (Allocation, Evaluation, Job, JobSubmission, JobSummary, Node, NodeUsage,
-                       pack_alloc)
+from ..structs import (Allocation, Deployment, Evaluation, Job, JobSubmission, JobSummary, Node,
+                       NodeUsage, pack_alloc)
 from .operator import SchedulerConfiguration
 
 JobKey = tuple[str, str]
 
-TABLES = ("jobs", "job_versions", "job_summary", "nodes", "allocs", "evals", "scheduler_config")
+TABLES = ("jobs", "job_versions", "job_summary", "nodes", "allocs", "evals", "deployment",
+          "scheduler_config")
 
 
 def node_allocs_key(node_id: str) -> str:
@@ -34,6 +35,8 @@ class StateStore:
         self.nodes: dict[str, Node] = {}
         self.allocs: dict[str, Allocation] = {}
         self.evals: dict[str, Evaluation] = {}
+        self.deployments: dict[str, Deployment] = {}
+        self.deployments_by_job: dict[JobKey, dict[str, Deployment]] = {}
         self.scheduler_config: SchedulerConfiguration | None = None
         self.allocs_by_node: dict[str, dict[str, Allocation]] = {}
         self.allocs_by_job: dict[JobKey, dict[str, Allocation]] = {}
@@ -102,6 +105,23 @@ class StateStore:
     def evals_by_job_id(self, namespace: str, job_id: str) -> list[Evaluation]:
         return list(self.evals_by_job.get((namespace, job_id), {}).values())
 
+    def deployment_by_id(self, deployment_id: str) -> Deployment | None:
+        return self.deployments.get(deployment_id)
+
+    def deployments_by_job_id(self, namespace: str, job_id: str) -> list[Deployment]:
+        """The job's deployments, newest first."""
+        deps = self.deployments_by_job.get((namespace, job_id), {}).values()
+        return sorted(deps, key=lambda d: d.CreateIndex, reverse=True)
+
+    def latest_deployment_by_job_id(self, namespace: str, job_id: str) -> Deployment | None:
+        deps = self.deployments_by_job.get((namespace, job_id))
+        return max(deps.values(), key=lambda d: d.CreateIndex) if deps else None
+
+    def allocs_by_deployment(self, deployment: Deployment) -> list[Allocation]:
+        return [a for a in self.allocs_by_job.get((deployment.Namespace, deployment.JobID),
+                                                  {}).values()
+                if a.DeploymentID == deployment.ID]
+
     def allocs_by_eval(self, eval_id: str) -> list[Allocation]:
         ev = self.evals.get(eval_id)
         if ev is None:
@@ -146,6 +166,15 @@ class StateStore:
     def put_eval(self, ev: Evaluation) -> None:
         self.evals[ev.ID] = ev
         self.evals_by_job.setdefault((ev.Namespace, ev.JobID), {})[ev.ID] = ev
+
+    def put_deployment(self, d: Deployment) -> None:
+        self.deployments[d.ID] = d
+        self.deployments_by_job.setdefault((d.Namespace, d.JobID), {})[d.ID] = d
+
+    def delete_deployment(self, deployment_id: str) -> None:
+        d = self.deployments.pop(deployment_id, None)
+        if d is not None:
+            _discard(self.deployments_by_job, (d.Namespace, d.JobID), deployment_id)
 
     def delete_eval(self, eval_id: str) -> None:
         ev = self.evals.pop(eval_id, None)

@@ -4,6 +4,7 @@ Imports nothing else from pynomad.
 """
 
 from .alloc import *  # noqa: F401,F403
+from .deployment import *  # noqa: F401,F403
 from .base import HOUR, MINUTE, SECOND, Base, enc_hook, generate_uuid, now_ns, to_builtins  # noqa: F401
 from .defaults import *  # noqa: F401,F403
 from .evaluation import *  # noqa: F401,F403

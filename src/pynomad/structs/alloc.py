@@ -8,6 +8,7 @@ import msgspec
 from msgspec import field
 
 from .base import Base
+from .deployment import AllocDeploymentStatus
 from .job import Job
 from .resources import AllocatedResources, Resources
 
@@ -196,7 +197,7 @@ class Allocation(Base):
     PreviousAllocation: str = ""
     NextAllocation: str = ""
     DeploymentID: str = ""
-    DeploymentStatus: dict[str, Any] | None = None
+    DeploymentStatus: AllocDeploymentStatus | None = None
     RescheduleTracker: RescheduleTracker | None = None
     NetworkStatus: dict[str, Any] | None = None
     FollowupEvalID: str = ""

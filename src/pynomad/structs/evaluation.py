@@ -6,6 +6,7 @@ from typing import Any
 
 from .alloc import AllocMetric, Allocation
 from .base import Base
+from .deployment import Deployment, DeploymentStatusUpdate
 from .job import Job
 
 EVAL_STATUS_BLOCKED = "blocked"
@@ -23,6 +24,8 @@ TRIGGER_RETRY_FAILED_ALLOC = "alloc-failure"
 TRIGGER_QUEUED_ALLOCS = "queued-allocs"
 TRIGGER_MAX_PLANS = "max-plan-attempts"
 TRIGGER_FAILED_FOLLOW_UP = "failed-follow-up"
+TRIGGER_DEPLOYMENT_WATCHER = "deployment-watcher"
+TRIGGER_ROLLING_UPDATE = "rolling-update"
 
 CORE_JOB_PRIORITY = 200
 
@@ -73,10 +76,13 @@ class Plan(Base):
     NodeUpdate: dict[str, list[Allocation]] = {}
     NodeAllocation: dict[str, list[Allocation]] = {}
     NodePreemptions: dict[str, list[Allocation]] = {}
+    Deployment: Deployment | None = None
+    DeploymentUpdates: list[DeploymentStatusUpdate] = []
     SnapshotIndex: int = 0
 
     def is_no_op(self) -> bool:
-        return not (self.NodeUpdate or self.NodeAllocation or self.NodePreemptions)
+        return not (self.NodeUpdate or self.NodeAllocation or self.NodePreemptions
+                    or self.Deployment is not None or self.DeploymentUpdates)
 
     def append_stopped(self, alloc: Allocation, desc: str, client_status: str = "") -> None:
         stopped = _copy(alloc)

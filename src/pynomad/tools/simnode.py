@@ -5,6 +5,9 @@ Each node registers, heartbeats within the TTL the server returns and long-polls
 allocations. Allocations it is asked to run go Received → Task Setup → Started and report
 `running`; tasks whose mock config sets `run_for` finish after it (`exit_code` decides
 complete or failed), `start_error` fails at once; stopped allocations report `complete`.
+Allocations of a deployment also report their deployment health like a real client
+(`client.health.Tracker`): healthy once running for the group's `min_healthy_time`,
+unhealthy if they finish or fail first; a new deployment (in-place update) is tracked again.
 Status updates from every node are batched every 200 ms into `Node.UpdateAlloc` calls of
 at most 1,000 allocations each.
 """
@@ -19,10 +22,12 @@ from datetime import datetime, timezone
 import msgspec
 
 from ..client.client import AllocsReply
+from ..client.gotime import format_rfc3339
+from ..client.health import Tracker, health_params, tracked_tasks
 from ..client.rpc import RPCClient, RPCError
-from ..structs import (Allocation, DriverInfo, Node, NodeCpuResources, NodeDiskResources,
-                       NodeMemoryResources, NodeResources, NetworkResource, TaskEvent,
-                       TaskState, generate_uuid)
+from ..structs import (AllocDeploymentStatus, Allocation, DriverInfo, Node, NodeCpuResources,
+                       NodeDiskResources, NodeMemoryResources, NodeResources, NetworkResource,
+                       TaskEvent, TaskState, generate_uuid)
 
 log = logging.getLogger("pynomad.nodesim")
 SYNC_INTERVAL_S = 0.2
@@ -90,6 +95,9 @@ class SimNode:
         self.ttl = 10.0
         self.seen: dict[str, int] = {}
         self.running: dict[str, asyncio.TimerHandle] = {}
+        self.deployments: dict[str, str] = {}      # alloc id → deployment health tracked for
+        self.health: dict[str, Tracker] = {}       # alloc id → undecided health tracker
+        self.health_timers: dict[str, asyncio.TimerHandle] = {}
 
     async def register(self) -> None:
         reply = await self.rpc.call("Node.Register", {"Node": self.node})
@@ -132,13 +140,18 @@ class SimNode:
         first = alloc.ID not in self.seen
         self.seen[alloc.ID] = alloc.AllocModifyIndex
         if alloc.server_terminal():
+            self._untrack(alloc.ID)
             handle = self.running.pop(alloc.ID, None)
             if handle is not None:
                 handle.cancel()
                 self._report(alloc, "complete", "Killed", 0)
             return
-        if not first or alloc.client_terminal():
+        if not first:
+            self._retrack(alloc)
             return
+        if alloc.client_terminal():
+            return
+        self._track(alloc)
         tg = alloc.Job.lookup_task_group(alloc.TaskGroup) if alloc.Job else None
         config = (tg.Tasks[0].Config or {}) if tg and tg.Tasks else {}
         if config.get("start_error"):
@@ -165,8 +178,72 @@ class SimNode:
                                     StartedAt=stamp, FinishedAt=stamp if dead else
                                     "0001-01-01T00:00:00Z", Events=events)
                   for t in _tasks(alloc)}
-        self.syncer.update(Allocation(ID=alloc.ID, NodeID=alloc.NodeID, ClientStatus=status,
-                                      TaskStates=states))
+        upd = Allocation(ID=alloc.ID, NodeID=alloc.NodeID, ClientStatus=status,
+                         TaskStates=states)
+        self.syncer.update(self._observe(upd))
+
+    # -- deployment health --------------------------------------------------------------
+    def _track(self, alloc: Allocation) -> None:
+        """Track the health of the alloc's deployment unless it already is (or needn't be)."""
+        if alloc.DeploymentID == self.deployments.get(alloc.ID, ""):
+            return
+        self._untrack(alloc.ID)
+        params = health_params(alloc)
+        if params is None:
+            return
+        self.deployments[alloc.ID] = alloc.DeploymentID
+        self.health[alloc.ID] = Tracker(params, tracked_tasks(_tasks(alloc)), time.monotonic)
+
+    def _retrack(self, alloc: Allocation) -> None:
+        """An in-place update may move a running alloc into a new deployment."""
+        if alloc.client_terminal() or alloc.DeploymentID == self.deployments.get(alloc.ID, ""):
+            return
+        self._track(alloc)
+        if alloc.ID in self.health and alloc.ClientStatus == "running":
+            upd = Allocation(ID=alloc.ID, NodeID=alloc.NodeID, ClientStatus=alloc.ClientStatus,
+                             TaskStates=alloc.TaskStates)
+            decided = self._observe(upd)
+            if decided.DeploymentStatus is not None:
+                self.syncer.update(decided)
+
+    def _untrack(self, alloc_id: str) -> None:
+        self.deployments.pop(alloc_id, None)
+        self.health.pop(alloc_id, None)
+        handle = self.health_timers.pop(alloc_id, None)
+        if handle is not None:
+            handle.cancel()
+
+    def _observe(self, upd: Allocation) -> Allocation:
+        """Feed a status update to the alloc's tracker; returns it with health once decided."""
+        tracker = self.health.get(upd.ID)
+        if tracker is None:
+            return upd
+        tracker.observe(upd.TaskStates or {}, upd.ClientStatus)
+        return self._decided(upd, tracker)
+
+    def _decided(self, upd: Allocation, tracker: Tracker) -> Allocation:
+        """`upd` with the tracker's decision, or unchanged with a timer for its next check."""
+        old = self.health_timers.pop(upd.ID, None)
+        if old is not None:
+            old.cancel()
+        due = tracker.next_check()
+        if due is not None:
+            self.health_timers[upd.ID] = asyncio.get_running_loop().call_later(
+                max(0.0, due - time.monotonic()), self._health_due, upd, tracker)
+            return upd
+        self.health.pop(upd.ID, None)
+        status = AllocDeploymentStatus(Healthy=tracker.healthy,
+                                       Timestamp=format_rfc3339(time.time_ns()))
+        return msgspec.structs.replace(upd, DeploymentStatus=status)
+
+    def _health_due(self, upd: Allocation, tracker: Tracker) -> None:
+        self.health_timers.pop(upd.ID, None)
+        if self.health.get(upd.ID) is not tracker:
+            return
+        tracker.check()
+        decided = self._decided(upd, tracker)
+        if decided.DeploymentStatus is not None:
+            self.syncer.update(decided)
 
 
 def _tasks(alloc: Allocation):

@@ -8,7 +8,7 @@ from collections import Counter
 from msgspec.structs import replace
 
 from pynomad.scheduler import new_scheduler
-from pynomad.structs import (Allocation, DriverInfo, Evaluation, Job, Node, NodeCpuResources,
+from pynomad.structs import (Allocation, Deployment, DriverInfo, Evaluation, Job, Node, NodeCpuResources,
                              NodeDiskResources, NodeMemoryResources, NodeResources, PlanResult,
                              Resources, Task, TaskGroup, allocs_fit, generate_uuid)
 from pynomad.structs.defaults import canonicalize
@@ -27,6 +27,7 @@ class FakeState:
         self.allocs: dict[str, Allocation] = {}
         self.by_node: dict[str, dict[str, Allocation]] = {}
         self.by_job: dict[tuple[str, str], dict[str, Allocation]] = {}
+        self.deployments: dict[str, Deployment] = {}
         self.latest_index = 1
 
     # -- State protocol ------------------------------------------------------------------
@@ -58,6 +59,11 @@ class FakeState:
                 usage.add(a)
         return usage
 
+    def latest_deployment_by_job_id(self, namespace, job_id):
+        deps = [d for d in self.deployments.values()
+                if (d.Namespace, d.JobID) == (namespace, job_id)]
+        return max(deps, key=lambda d: d.CreateIndex) if deps else None
+
     # -- writes --------------------------------------------------------------------------
     def add_node(self, node: Node) -> Node:
         node.ComputedClass = compute_class(node)
@@ -79,6 +85,13 @@ class FakeState:
         """Commit a plan, re-checking fit per node like the plan applier."""
         self.latest_index += 1
         result = PlanResult(NodeUpdate=plan.NodeUpdate, NodePreemptions=plan.NodePreemptions)
+        if plan.Deployment is not None:
+            self.deployments[plan.Deployment.ID] = replace(plan.Deployment,
+                                                           CreateIndex=self.latest_index)
+        for u in plan.DeploymentUpdates:
+            d = self.deployments[u.DeploymentID]
+            self.deployments[d.ID] = replace(d, Status=u.Status,
+                                             StatusDescription=u.StatusDescription)
         for node_id, allocs in plan.NodeUpdate.items():
             for a in allocs:
                 self.put_alloc(replace(self.allocs[a.ID], DesiredStatus="stop",

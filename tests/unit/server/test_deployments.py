@@ -1,0 +1,214 @@
+"""Deployments end to end inside one server: creation, rolling updates `max_parallel` at a
+time driven by allocation health, success (job version stable), failure with auto-revert,
+pause/resume, fail, and cancellation by a newer version or a stop."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from server_helpers import live, settle
+from test_scheduling import make_job, make_node
+
+from pynomad.server.errors import BadRequest, NotFound
+from pynomad.structs import AllocDeploymentStatus, Allocation, UpdateStrategy
+
+
+def _job(count=3, command="sleep", **update):
+    job = make_job(count=count, command=command)
+    job.Update = UpdateStrategy(MaxParallel=update.pop("MaxParallel", 1), **update)
+    return job
+
+
+async def _until(cond, what: str):
+    for _ in range(500):
+        value = cond()
+        if value:
+            return value
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def _report(server, allocs, healthy=True):
+    """What a client sends once it has decided an allocation's health."""
+    await server.nodes.update_allocs([
+        Allocation(ID=a.ID, NodeID=a.NodeID, ClientStatus="running",
+                   DeploymentStatus=AllocDeploymentStatus(
+                       Healthy=healthy, Timestamp="2026-11-29T12:00:00Z"))
+        for a in allocs])
+
+
+def _latest(server):
+    return server.state.latest_deployment_by_job_id("default", "web")
+
+
+def _unreported(server):
+    return [a for a in live(server) if a.DeploymentStatus is None]
+
+
+async def _roll(server, version: int, on_each=None) -> None:
+    """Report every allocation of the deployment healthy, batch by batch, until done."""
+    while _latest(server).Status == "running":
+        batch = await _until(lambda: _unreported(server), "a batch to report")
+        assert all(a.Job.Version == version for a in batch)
+        if on_each:
+            on_each(batch)
+        await _report(server, batch)
+        await _until(lambda: _latest(server).Status != "running" or _unreported(server),
+                     "the next batch")
+        await settle(server)
+
+
+def test_new_job_deploys_and_becomes_stable(run):
+    async def body(server):
+        await server.nodes.register(make_node(0))
+        await server.jobs.register(_job())
+        await settle(server)
+        d = _latest(server)
+        assert (d.Status, d.StatusDescription) == ("running", "Deployment is running")
+        assert d.TaskGroups["g"].DesiredTotal == 3 and d.TaskGroups["g"].PlacedAllocs == 3
+        assert {a.DeploymentID for a in live(server)} == {d.ID}
+        assert server.state.job_by_id("default", "web").Stable is False
+        await _report(server, live(server))
+        await _until(lambda: _latest(server).Status == "successful", "success")
+        d = _latest(server)
+        assert d.StatusDescription == "Deployment completed successfully"
+        assert d.TaskGroups["g"].HealthyAllocs == 3
+        assert server.state.job_by_id("default", "web").Stable is True
+    run(body)
+
+
+def test_rolling_update_replaces_max_parallel_at_a_time(run):
+    async def body(server):
+        await server.nodes.register(make_node(0))
+        await server.jobs.register(_job(count=4, MaxParallel=2))
+        await settle(server)
+        await _roll(server, 0)
+        first = {a.ID for a in live(server)}
+        await server.jobs.register(_job(count=4, command="true", MaxParallel=2))
+        await settle(server)
+        d = _latest(server)
+        assert d.JobVersion == 1 and d.TaskGroups["g"].DesiredTotal == 4
+        batches = []
+        await _roll(server, 1, lambda batch: batches.append(len(batch)))
+        assert batches == [2, 2]
+        now = live(server)
+        assert len(now) == 4 and not ({a.ID for a in now} & first)
+        assert _latest(server).Status == "successful"
+        assert server.state.job_by_id("default", "web").Stable is True
+    run(body)
+
+
+def test_unhealthy_alloc_fails_and_reverts_to_stable_version(run):
+    async def body(server):
+        await server.nodes.register(make_node(0))
+        await server.jobs.register(_job(count=2, ProgressDeadline=0, AutoRevert=True))
+        await settle(server)
+        await _roll(server, 0)
+        await server.jobs.register(_job(count=2, command="true", ProgressDeadline=0,
+                                        AutoRevert=True))
+        await settle(server)
+        failing = _latest(server)
+        await _report(server, _unreported(server), healthy=False)
+        await _until(lambda: server.state.deployment_by_id(failing.ID).Status == "failed",
+                     "failure")
+        assert server.state.deployment_by_id(failing.ID).StatusDescription == \
+            "Failed due to unhealthy allocations - rolling back to job version 0"
+        job = server.state.job_by_id("default", "web")
+        assert job.Version == 2 and job.TaskGroups[0].Tasks[0].Config["command"] == "sleep"
+    run(body)
+
+
+def test_pause_holds_the_rollout_and_resume_continues(run):
+    async def body(server):
+        await server.nodes.register(make_node(0))
+        await server.jobs.register(_job(count=2))
+        await settle(server)
+        await _roll(server, 0)
+        await server.jobs.register(_job(count=2, command="true"))
+        await settle(server)
+        d = _latest(server)
+        reply = await server.deployments.pause(d.ID, True)
+        assert reply["DeploymentModifyIndex"] == reply["Index"]
+        assert _latest(server).StatusDescription == "Deployment is paused"
+        await _report(server, _unreported(server))
+        await asyncio.sleep(0.5)
+        await settle(server)
+        assert _unreported(server) == []  # nothing new placed while paused
+        reply = await server.deployments.pause(d.ID, False)
+        assert reply["EvalID"]
+        await _until(lambda: _unreported(server), "the next batch after resume")
+    run(body)
+
+
+def test_fail_and_errors(run):
+    async def body(server):
+        await server.nodes.register(make_node(0))
+        await server.jobs.register(_job(count=1))
+        await settle(server)
+        d = _latest(server)
+        with pytest.raises(NotFound):
+            await server.deployments.fail("nope")
+        with pytest.raises(BadRequest, match="no canaries to promote"):
+            await server.deployments.promote(d.ID, True, [])
+        with pytest.raises(BadRequest, match="is not part of the deployment"):
+            await server.deployments.set_alloc_health(d.ID, ["x"], [])
+        reply = await server.deployments.fail(d.ID)
+        assert reply["EvalID"] and "RevertedJobVersion" not in reply
+        assert (_latest(server).Status, _latest(server).StatusDescription) == \
+            ("failed", "Deployment marked as failed")
+        with pytest.raises(BadRequest, match="can't pause terminal deployment"):
+            await server.deployments.pause(d.ID, True)
+    run(body)
+
+
+def test_manual_health_marks_allocs(run):
+    async def body(server):
+        await server.nodes.register(make_node(0))
+        await server.jobs.register(_job(count=2))
+        await settle(server)
+        d = _latest(server)
+        ids = [a.ID for a in live(server)]
+        await server.deployments.set_alloc_health(d.ID, ids, [])
+        await _until(lambda: _latest(server).Status == "successful", "success")
+        assert all(a.DeploymentStatus.Healthy for a in live(server))
+    run(body)
+
+
+def test_newer_version_and_stop_cancel_the_deployment(run):
+    async def body(server):
+        await server.nodes.register(make_node(0))
+        await server.jobs.register(_job(count=2))
+        await settle(server)
+        first = _latest(server)
+        await server.jobs.register(_job(count=2, command="true"))
+        await settle(server)
+        old = server.state.deployment_by_id(first.ID)
+        assert (old.Status, old.StatusDescription) == \
+            ("cancelled", "Cancelled due to newer version of job")
+        second = _latest(server)
+        await server.jobs.deregister("default", "web")
+        await settle(server)
+        stopped = server.state.deployment_by_id(second.ID)
+        assert (stopped.Status, stopped.StatusDescription) == \
+            ("cancelled", "Cancelled because job is stopped")
+    run(body)
+
+
+def test_watcher_fails_a_deployment_past_its_progress_deadline():
+    from pynomad.server.deployment_watcher import compute_watch
+    from pynomad.structs import Deployment, DeploymentState
+
+    def deployment(healthy):
+        return Deployment(ID="d1", TaskGroups={"g": DeploymentState(
+            ProgressDeadline=600 * 10**9, RequireProgressBy="2026-11-29T12:00:00Z",
+            AutoRevert=True, DesiredTotal=2, PlacedAllocs=2, HealthyAllocs=healthy)})
+
+    before = 1_795_953_000 * 10**9   # 11:50 UTC
+    after = 1_795_954_000 * 10**9    # 12:06 UTC
+    assert compute_watch([deployment(1)], before, {"d1": 1}) == []
+    [action] = compute_watch([deployment(1)], after, {"d1": 1})
+    assert (action.fail_description, action.rollback) == ("Failed due to progress deadline", True)
+    assert compute_watch([deployment(2)], after, {"d1": 2}) == []  # healthy in time
+    [action] = compute_watch([deployment(2)], before, {"d1": 1})
+    assert action.evaluate and not action.fail_description
