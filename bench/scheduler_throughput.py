@@ -9,8 +9,8 @@ Starts `nomad agent -dev` with its own client disabled, starts `nomad-nodesim` w
 racks), registers --jobs jobs of --count allocations each as fast as the API takes
 them, and measures from the first registration to the moment the server's state holds
 every allocation: placements per second and evaluation latency (create → complete)
-p50/p99; then, once the nodes have reported every allocation running, the server's RSS
-growth per allocation.
+p50/p99; then, once the nodes have reported every allocation running (and, for service
+jobs, healthy: every deployment successful), the server's RSS growth per allocation.
 """
 
 from __future__ import annotations
@@ -107,6 +107,8 @@ def run(opts) -> dict:
         wait_until(lambda: gauge(addr, "nomad.state.allocs") >= total, 3600)
         seconds = time.perf_counter() - t0
         wait_until(lambda: _reported(addr, opts.type) >= total, 600, 0.5)
+        if opts.type == "service":
+            wait_until(lambda: _deployed(addr) >= opts.jobs, 600, 0.5)
         rss = server.memory_info().rss
         lat = _eval_latencies(addr)
     finally:
@@ -124,6 +126,11 @@ def _reported(addr, typ):
     done = ("Running", "Complete") if typ == "batch" else ("Running",)
     return sum(g[k] for j in call(addr, "GET", "/v1/jobs")
                for g in j["JobSummary"]["Summary"].values() for k in done)
+
+
+def _deployed(addr):
+    """Service jobs whose deployment has succeeded (every allocation reported healthy)."""
+    return sum(d["Status"] == "successful" for d in call(addr, "GET", "/v1/deployments"))
 
 
 def _up(addr):
