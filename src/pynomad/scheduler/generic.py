@@ -17,13 +17,15 @@ from msgspec.structs import replace
 from ..structs import (NO_TRANSITION, ALLOC_CLIENT_FAILED, ALLOC_CLIENT_PENDING, ALLOC_DESIRED_RUN,
                        EVAL_STATUS_BLOCKED, EVAL_STATUS_COMPLETE, EVAL_STATUS_FAILED, EVAL_STATUS_PENDING,
                        TRIGGER_MAX_PLANS, TRIGGER_QUEUED_ALLOCS, TRIGGER_RETRY_FAILED_ALLOC,
-                       Allocation, AllocMetric, Evaluation, Job, Node, Plan, PlanResult,
+                       AllocDeploymentStatus, Allocation, AllocMetric, Evaluation, Job, Node,
+                       Plan, PlanResult,
                        RescheduleEvent, RescheduleTracker, generate_uuid)
 from .config import SchedulerConfig
 from .context import EvalContext, EvalEligibility, State
 from .feasible import in_datacenters
 from .metrics import exhaust_resources
-from .reconcile import BATCHED_FAILED_WINDOW_NS, AllocReconciler, Placement, Results
+from .reconcile import (BATCHED_FAILED_WINDOW_NS, CANARY, AllocReconciler, Placement,
+                        Results)
 from .reschedule import next_delay
 from .stack import GenericStack
 
@@ -170,6 +172,8 @@ class GenericScheduler(SchedulerBase):
             TaskGroup=p.tg.Name, AllocatedResources=option.resources, Metrics=metric,
             DesiredStatus=ALLOC_DESIRED_RUN, ClientStatus=ALLOC_CLIENT_PENDING,
             DeploymentID=self.deployment_id)
+        if p.kind == CANARY:
+            alloc.DeploymentStatus = AllocDeploymentStatus(Canary=True)
         if p.previous is not None:
             alloc.PreviousAllocation = p.previous.ID
             if p.reschedule:

@@ -11,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import msgspec
+from msgspec.structs import replace
 
 from ..structs import (ALLOC_CLIENT_COMPLETE, ALLOC_CLIENT_FAILED, ALLOC_CLIENT_LOST,
                        DEPLOYMENT_STATUS_CANCELLED, DEPLOYMENT_STATUS_FAILED,
                        DEPLOYMENT_STATUS_PAUSED, DEPLOYMENT_STATUS_SUCCESSFUL, DESC_NEWER_JOB,
-                       DESC_RUNNING, DESC_STOPPED_JOB, DESC_SUCCESSFUL, Allocation, Deployment,
+                       DESC_RUNNING, DESC_RUNNING_AUTO_PROMOTION, DESC_RUNNING_NEEDS_PROMOTION,
+                       DESC_STOPPED_JOB, DESC_SUCCESSFUL, Allocation, Deployment,
                        DeploymentState, DeploymentStatusUpdate, Job, Node, TaskGroup,
                        generate_uuid)
 from .reschedule import (RESCHEDULE_WINDOW_NS, reschedule_eligible, reschedule_time)
@@ -28,7 +30,7 @@ ALLOC_RESCHEDULED = "alloc was rescheduled because it failed"
 BATCHED_FAILED_WINDOW_NS = 5_000_000_000
 
 
-RESCHEDULE, LOST, MIGRATE, MISSING = "reschedule", "lost", "migrate", "missing"
+RESCHEDULE, LOST, MIGRATE, MISSING, CANARY = "reschedule", "lost", "migrate", "missing", "canary"
 
 
 @dataclass
@@ -71,6 +73,7 @@ class AllocReconciler:
         self.nodes = nodes
         self.now = now
         self.deployment = deployment
+        self.old_deployment: Deployment | None = None
         self.eval_priority = eval_priority
         self.results = Results()
 
@@ -100,9 +103,9 @@ class AllocReconciler:
                 self.results.deployment_updates.append(DeploymentStatusUpdate(
                     DeploymentID=d.ID, Status=DEPLOYMENT_STATUS_CANCELLED,
                     StatusDescription=DESC_STOPPED_JOB if stopped else DESC_NEWER_JOB))
-            self.deployment = None
+            self.old_deployment, self.deployment = d, None
         elif d.Status == DEPLOYMENT_STATUS_SUCCESSFUL:
-            self.deployment = None
+            self.old_deployment, self.deployment = d, None
 
     @property
     def _deployment_paused(self) -> bool:
@@ -115,7 +118,7 @@ class AllocReconciler:
     def _group_deployment_state(self, tg: TaskGroup) -> tuple[DeploymentState, bool]:
         existing = self.deployment.TaskGroups.get(tg.Name) if self.deployment else None
         if existing is not None:
-            return existing, True
+            return replace(existing), True
         u = tg.Update
         return DeploymentState(AutoRevert=bool(u and u.AutoRevert),
                                AutoPromote=bool(u and u.AutoPromote),
@@ -148,23 +151,74 @@ class AllocReconciler:
                 StatusDescription=DESC_SUCCESSFUL))
         if d is not None and d.active():
             self.results.active_deployment = d
+        created = self.results.deployment
+        if created is not None and created.requires_promotion():
+            created.StatusDescription = DESC_RUNNING_AUTO_PROMOTION if \
+                created.has_auto_promote() else DESC_RUNNING_NEEDS_PROMOTION
 
     def _deployment_complete(self, name: str, pending: int) -> bool:
-        """Nothing left to do for the group and enough of its allocs are healthy."""
+        """Nothing left to do for the group, its canaries are promoted and enough of its
+        allocs are healthy."""
         if pending or self.deployment is None:
             return False
         dstate = self.deployment.TaskGroups.get(name)
-        return dstate is None or dstate.HealthyAllocs >= max(dstate.DesiredTotal,
-                                                             dstate.DesiredCanaries)
+        if dstate is None:
+            return True
+        if dstate.DesiredCanaries and not dstate.Promoted:
+            return False
+        return dstate.HealthyAllocs >= max(dstate.DesiredTotal, dstate.DesiredCanaries)
+
+    # -- canaries -------------------------------------------------------------------------
+    def _cancel_unneeded_canaries(self, allocs: list[Allocation], desired) -> list[Allocation]:
+        """Stop unpromoted canaries of a replaced or failed deployment."""
+        stale = set()
+        for d in (self.old_deployment, self.deployment if self._deployment_failed else None):
+            for dstate in (d.TaskGroups.values() if d is not None else ()):
+                if not dstate.Promoted:
+                    stale.update(dstate.PlacedCanaries or ())
+        keep = []
+        for a in allocs:
+            if a.ID in stale and not a.terminal():
+                self.results.stop.append(Stop(a, ALLOC_NOT_NEEDED))
+                desired["Stop"] += 1
+            else:
+                keep.append(a)
+        return keep
+
+    def _canary_ids(self, allocs: list[Allocation], dstate: DeploymentState) -> set[str]:
+        placed = set(dstate.PlacedCanaries or ()) if self.deployment is not None else set()
+        return {a.ID for a in allocs if a.ID in placed and not a.terminal()}
+
+    def _place_canaries(self, tg: TaskGroup, dstate: DeploymentState, canaries: set[str],
+                        allocs, destructive, desired) -> bool:
+        """Nomad's requiresCanaries/computeCanaries: with destructive changes pending and
+        fewer canaries than `update.canary`, place the missing ones (named after the allocs
+        they will replace). Returns whether canaries are still required."""
+        wanted = (tg.Update.Canary or 0) if tg.Update else 0
+        if not destructive or len(canaries) >= wanted or dstate.Promoted:
+            return False
+        dstate.DesiredCanaries = wanted
+        if self._deployment_paused or self._deployment_failed:
+            return True
+        taken = {a.Name for a in allocs if a.ID in canaries}
+        names = [a.Name for a, _ in sorted(destructive, key=lambda d: d[0].index())]
+        names += [f"{self.job_id}.{tg.Name}[{i}]" for i in range(tg.Count or 0)]
+        for name in dict.fromkeys(n for n in names if n not in taken):
+            if len(taken) >= wanted:
+                break
+            taken.add(name)
+            self.results.place.append(Placement(name, tg, kind=CANARY))
+            desired["Canary"] += 1
+        return True
 
     def _under_provisioned_by(self, tg: TaskGroup, untainted: list[Allocation],
-                              destructive: list, migrate: list) -> int:
+                              destructive: list, migrate: list, canarying: bool) -> int:
         """Nomad's computeUnderProvisionedBy: how many destructive updates may start now."""
         if not _has_update(tg) or not (destructive or migrate):
             return tg.Count or 0
         if self.deployment is None:
             return tg.Update.MaxParallel or 0
-        if self._deployment_paused or self._deployment_failed:
+        if self._deployment_paused or self._deployment_failed or canarying:
             return 0
         left = tg.Update.MaxParallel or 0
         for a in untainted:
@@ -192,7 +246,12 @@ class AllocReconciler:
             desired["Stop"] += len(live)
             return True
         dstate, existing = self._group_deployment_state(tg)
+        allocs = self._cancel_unneeded_canaries(allocs, desired)
+        canaries = self._canary_ids(allocs, dstate)
+        canarying = bool(dstate.DesiredCanaries) and not dstate.Promoted
         untainted, lost, migrate = self._filter_by_tainted(allocs)
+        if canarying:
+            untainted = [a for a in untainted if a.ID not in canaries]
         untainted, now, later = self._filter_by_reschedulable(untainted, tg)
         for a in lost:
             self.results.stop.append(Stop(a, ALLOC_LOST, ALLOC_CLIENT_LOST))
@@ -201,18 +260,21 @@ class AllocReconciler:
         desired["Stop"] += len(lost)
         desired["Migrate"] += len(migrate)
         self.results.reschedule_later += [(a, when) for a, when in later if not a.FollowupEvalID]
-        keep = self._stop_excess(untainted, now, tg, desired)
+        keep = self._stop_excess(untainted, now, tg, desired, canaries)
         inplace, destructive = self._compute_updates(keep, tg, desired)
         self.results.inplace += inplace
         place = self._compute_placements(tg, keep, now, lost, migrate)
         if not existing:
             dstate.DesiredTotal += len(destructive) + len(inplace) + sum(
                 1 for p in place if p.kind != MIGRATE)
-        under = self._under_provisioned_by(tg, keep, destructive, migrate)
-        under -= min(under, self._place(place, desired))
-        self._destructive_updates(destructive, under, desired)
+        needs_canaries = self._place_canaries(tg, dstate, canaries, allocs, destructive, desired)
+        canarying = bool(dstate.DesiredCanaries) and not dstate.Promoted
+        under = self._under_provisioned_by(tg, keep, destructive, migrate, canarying)
+        under -= min(under, self._place(place, desired, canarying))
+        self._destructive_updates(destructive, 0 if canarying else under, desired)
         self._create_deployment(tg, dstate, allocs, destructive, inplace)
-        pending = len(destructive) + len(inplace) + len(place) + len(now) + len(later)
+        pending = len(destructive) + len(inplace) + len(place) + len(now) + len(later) + \
+            needs_canaries
         return self._deployment_complete(name, pending)
 
     def _compute_placements(self, tg: TaskGroup, keep, now, lost, migrate) -> list[Placement]:
@@ -232,11 +294,11 @@ class AllocReconciler:
                 place.append(Placement(nm, tg))
         return place
 
-    def _place(self, place: list[Placement], desired) -> int:
+    def _place(self, place: list[Placement], desired, canarying: bool) -> int:
         """Nomad's computeReplacements: everything when the deployment allows placements;
         otherwise only replacements of lost, migrating and failed allocs (not those of a
         failed deployment). Returns how many non-migration placements were made."""
-        ready = not (self._deployment_paused or self._deployment_failed)
+        ready = not (self._deployment_paused or self._deployment_failed or canarying)
         placed = 0
         for p in place:
             if not ready and not self._replace_anyway(p):
@@ -313,9 +375,11 @@ class AllocReconciler:
             return False, True
         return (a.ClientStatus != ALLOC_CLIENT_FAILED, False)
 
-    def _stop_excess(self, untainted, now, tg: TaskGroup, desired) -> list[Allocation]:
-        """Keep at most `count` allocs (lowest name indexes), stop the rest."""
-        live = sorted(untainted, key=lambda a: (a.terminal(), a.index()))
+    def _stop_excess(self, untainted, now, tg: TaskGroup, desired,
+                     canaries: set[str]) -> list[Allocation]:
+        """Keep at most `count` allocs (lowest name indexes; a promoted canary wins over
+        the older alloc of the same name), stop the rest."""
+        live = sorted(untainted, key=lambda a: (a.terminal(), a.index(), a.ID not in canaries))
         count = tg.Count or 0
         budget = count - len(now)
         keep, seen = [], set()

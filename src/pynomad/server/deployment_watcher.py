@@ -13,13 +13,16 @@ progress deadlines) and commits what it decided:
 - a group's `RequireProgressBy` passed before it was healthy → the deployment fails ("Failed
   due to progress deadline");
 - a failed deployment whose group has `auto_revert` rolls the job back to its latest stable
-  version when that version's specification differs.
+  version when that version's specification differs;
+- a deployment whose groups all have `auto_promote` is promoted once every canary is
+  healthy.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -48,12 +51,15 @@ class WatchAction:
     evaluate: bool = False
     fail_description: str = ""
     rollback: bool = False
+    promote: bool = False
 
 
-def compute_watch(deployments, now: int, evaluated: dict[str, int]) -> list[WatchAction]:
+def compute_watch(deployments, now: int, evaluated: dict[str, int],
+                  healthy: Callable[[str], bool] = lambda alloc_id: False) -> list[WatchAction]:
     """What each running deployment needs. Works from the per-group counters the state
-    store keeps as allocations report health, so a step costs O(deployments).
-    `evaluated[id]` is the healthy count an evaluation was last created for."""
+    store keeps as allocations report health, so a step costs O(deployments) (plus one
+    lookup per canary). `evaluated[id]` is the healthy count an evaluation was last
+    created for; `healthy(alloc_id)` tells whether a canary is healthy."""
     actions = []
     for d in deployments:
         if d.Status != DEPLOYMENT_STATUS_RUNNING:
@@ -61,9 +67,18 @@ def compute_watch(deployments, now: int, evaluated: dict[str, int]) -> list[Watc
         action = _watch_health(d, evaluated.get(d.ID, 0))
         if not action.fail_description:
             _watch_deadlines(d, now, action)
-        if action.evaluate or action.fail_description:
+            action.promote = _auto_promote(d, healthy)
+        if action.evaluate or action.fail_description or action.promote:
             actions.append(action)
     return actions
+
+
+def _auto_promote(d: Deployment, healthy: Callable[[str], bool]) -> bool:
+    """Every group with canaries auto-promotes and has all its canaries healthy."""
+    if not d.requires_promotion() or not d.has_auto_promote():
+        return False
+    return all(sum(map(healthy, s.PlacedCanaries or ())) >= s.DesiredCanaries
+               for s in d.TaskGroups.values() if s.DesiredCanaries and not s.Promoted)
 
 
 def healthy_count(d: Deployment) -> int:
@@ -150,11 +165,16 @@ class DeploymentWatcher:
         running = [d for d in srv.state.deployments.values()
                    if d.Status == DEPLOYMENT_STATUS_RUNNING]
         self.evaluated = {d.ID: self.evaluated[d.ID] for d in running if d.ID in self.evaluated}
-        actions = compute_watch(running, srv.clock(), self.evaluated)
+        actions = compute_watch(running, srv.clock(), self.evaluated, self._healthy)
         for action in actions:
             d = action.deployment
             if action.fail_description:
                 entry = fail_entry(srv.state, d, action.fail_description, action.rollback)
+                await srv.commit(entry)
+                srv.broker.enqueue(entry.Eval)
+            elif action.promote:
+                entry = e.DeploymentPromotion(DeploymentID=d.ID, All=True, Eval=deployment_eval(
+                    d, srv.state.job_by_id(d.Namespace, d.JobID)))
                 await srv.commit(entry)
                 srv.broker.enqueue(entry.Eval)
             elif action.evaluate:
@@ -162,3 +182,8 @@ class DeploymentWatcher:
                     d.Namespace, d.JobID))])
             self.evaluated[d.ID] = healthy_count(d)
         return actions
+
+    def _healthy(self, alloc_id: str) -> bool:
+        alloc = self.server.state.alloc_by_id(alloc_id)
+        return alloc is not None and alloc.DeploymentStatus is not None and \
+            alloc.DeploymentStatus.is_healthy()

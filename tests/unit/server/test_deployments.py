@@ -212,3 +212,79 @@ def test_watcher_fails_a_deployment_past_its_progress_deadline():
     assert compute_watch([deployment(2)], after, {"d1": 2}) == []  # healthy in time
     [action] = compute_watch([deployment(2)], before, {"d1": 1})
     assert action.evaluate and not action.fail_description
+
+
+def _canaries(server):
+    return [a for a in live(server) if a.DeploymentStatus and a.DeploymentStatus.Canary]
+
+
+def test_canaries_wait_for_promotion_then_roll(run):
+    async def body(server):
+        await server.nodes.register(make_node(0))
+        await server.jobs.register(_job(count=3, Canary=1))
+        await settle(server)
+        assert _canaries(server) == []  # a first version has nothing to canary
+        await _roll(server, 0)
+        old = {a.ID for a in live(server)}
+        await server.jobs.register(_job(count=3, command="true", Canary=1))
+        await settle(server)
+        d = _latest(server)
+        assert d.StatusDescription == "Deployment is running but requires manual promotion"
+        assert d.TaskGroups["g"].DesiredCanaries == 1
+        [canary] = _canaries(server)
+        assert canary.Name == "web.g[0]" and canary.Job.Version == 1
+        assert d.TaskGroups["g"].PlacedCanaries == [canary.ID]
+        assert {a.ID for a in live(server)} - {canary.ID} == old  # nothing else touched
+        with pytest.raises(BadRequest, match="has 0/1 healthy allocations"):
+            await server.deployments.promote(d.ID, True, [])
+        await _report(server, [canary])
+        await _until(lambda: _latest(server).TaskGroups["g"].HealthyAllocs == 1, "healthy")
+        await asyncio.sleep(0.5)
+        await settle(server)
+        assert len(live(server)) == 4 and _latest(server).Status == "running"  # held
+        await server.deployments.promote(d.ID, True, [])
+        await settle(server)
+        assert _latest(server).TaskGroups["g"].Promoted
+        assert _canaries(server) == []  # promotion clears the canary flag
+        await _roll(server, 1)
+        now = live(server)
+        assert len(now) == 3 and canary.ID in {a.ID for a in now}
+        assert all(a.Job.Version == 1 for a in now)
+        assert _latest(server).Status == "successful"
+    run(body)
+
+
+def test_auto_promote_promotes_healthy_canaries(run):
+    async def body(server):
+        await server.nodes.register(make_node(0))
+        await server.jobs.register(_job(count=2, Canary=2, AutoPromote=True))
+        await settle(server)
+        await _roll(server, 0)
+        await server.jobs.register(_job(count=2, command="true", Canary=2, AutoPromote=True))
+        await settle(server)
+        d = _latest(server)
+        assert d.StatusDescription == "Deployment is running pending automatic promotion"
+        canaries = _canaries(server)
+        assert sorted(a.Name for a in canaries) == ["web.g[0]", "web.g[1]"]
+        await _report(server, canaries)
+        await _until(lambda: _latest(server).Status == "successful", "auto promotion")
+        now = live(server)
+        assert {a.ID for a in now} == {a.ID for a in canaries}
+    run(body)
+
+
+def test_newer_version_stops_unpromoted_canaries(run):
+    async def body(server):
+        await server.nodes.register(make_node(0))
+        await server.jobs.register(_job(count=2, Canary=1))
+        await settle(server)
+        await _roll(server, 0)
+        await server.jobs.register(_job(count=2, command="true", Canary=1))
+        await settle(server)
+        [canary] = _canaries(server)
+        await server.jobs.register(_job(count=2, command="echo", Canary=1))
+        await settle(server)
+        assert server.state.alloc_by_id(canary.ID).DesiredStatus == "stop"
+        [fresh] = _canaries(server)
+        assert fresh.Job.Version == 2
+    run(body)
