@@ -84,6 +84,35 @@ class JobEndpoint:
                 "JobModifyIndex": modify_index, "Warnings": "", "Index": index,
                 "LastContact": 0, "KnownLeader": True}
 
+    async def revert(self, namespace: str, job_id: str, version: int,
+                     enforce_prior_version: int | None = None) -> dict:
+        """Register an older version's specification again, as a new version."""
+        state = self.server.state
+        current = state.job_by_id(namespace, job_id)
+        if current is None:
+            raise NotFound("job not found")
+        if version == current.Version:
+            raise BadRequest("can't revert to current version")
+        if enforce_prior_version is not None and current.Version != enforce_prior_version:
+            raise BadRequest(f"current job has version {current.Version}; enforcing version "
+                             f"{enforce_prior_version}")
+        old = next((j for j in state.job_versions_of(namespace, job_id) if j.Version == version),
+                   None)
+        if old is None:
+            raise NotFound(f"job {job_id!r} in namespace {namespace!r} at version {version} "
+                           "not found")
+        return await self.register(msgspec.structs.replace(old, Stable=False))
+
+    async def set_stability(self, namespace: str, job_id: str, version: int,
+                            stable: bool) -> dict:
+        state = self.server.state
+        if not any(j.Version == version for j in state.job_versions_of(namespace, job_id)):
+            raise NotFound(f"job {job_id!r} in namespace {namespace!r} at version {version} "
+                           "not found")
+        index = await self.server.commit(e.JobStability(Namespace=namespace, JobID=job_id,
+                                                        Version=version, Stable=stable))
+        return {"Index": index}
+
     async def deregister(self, namespace: str, job_id: str, purge: bool = False) -> dict:
         srv = self.server
         job = srv.state.job_by_id(namespace, job_id)

@@ -99,6 +99,14 @@ class DeploymentAllocHealth(Entry, tag="DeploymentAllocHealth"):
     Eval: Evaluation | None = None
 
 
+class JobStability(Entry, tag="JobStability"):
+    """Mark one job version stable (a rollback target) or not."""
+    Namespace: str
+    JobID: str
+    Version: int
+    Stable: bool
+
+
 class GCDelete(Entry, tag="GCDelete"):
     Evals: list[str] = []
     Allocs: list[str] = []
@@ -148,7 +156,7 @@ AnyEntry = (JobRegister | JobDeregister | EvalUpdate | NodeRegister | NodeUpdate
             | NodeDeregister | AllocClientUpdate | ApplyPlanResults | GCDelete
             | SchedulerConfigUpdate | NodeUpdateEligibility | NodeUpdateDrain
             | NodesDrainComplete | AllocUpdateDesiredTransition | DeploymentStatusChange
-            | DeploymentPromotion | DeploymentAllocHealth)
+            | DeploymentPromotion | DeploymentAllocHealth | JobStability)
 
 _encoder = msgspec.msgpack.Encoder(enc_hook=enc_hook)
 _decoder = msgspec.msgpack.Decoder(AnyEntry)

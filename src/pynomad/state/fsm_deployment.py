@@ -31,20 +31,23 @@ class DeploymentFSMMixin:
         d = replace(d, Status=update.Status, StatusDescription=update.StatusDescription)
         self._upsert_deployment(d)
         if d.Status == DEPLOYMENT_STATUS_SUCCESSFUL:
-            self._mark_stable(d.Namespace, d.JobID, d.JobVersion)
+            self._set_stable(d.Namespace, d.JobID, d.JobVersion, True)
 
-    def _mark_stable(self, namespace: str, job_id: str, version: int) -> None:
+    def _set_stable(self, namespace: str, job_id: str, version: int, stable: bool) -> None:
         """A successful deployment makes its job version stable (a rollback target)."""
         st, key = self.state, (namespace, job_id)
         versions = st.job_versions.get(key, [])
         for i, job in enumerate(versions):
-            if (job.Version or 0) == version and not job.Stable:
-                stable = replace(job, Stable=True, ModifyIndex=self._index)
-                versions[i] = stable
+            if (job.Version or 0) == version and bool(job.Stable) != stable:
+                updated = replace(job, Stable=stable, ModifyIndex=self._index)
+                versions[i] = updated
                 current = st.jobs.get(key)
                 if current is not None and current.Version == version:
-                    st.jobs[key] = stable
+                    st.jobs[key] = updated
                 self._tables |= {"jobs", "job_versions"}
+
+    def _apply_JobStability(self, entry: e.JobStability) -> None:
+        self._set_stable(entry.Namespace, entry.JobID, entry.Version, entry.Stable)
 
     def _revert_job(self, job: Job | None, now: int) -> None:
         if job is not None:

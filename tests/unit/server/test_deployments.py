@@ -288,3 +288,28 @@ def test_newer_version_stops_unpromoted_canaries(run):
         [fresh] = _canaries(server)
         assert fresh.Job.Version == 2
     run(body)
+
+
+def test_revert_registers_an_old_version_and_stability_can_be_set(run):
+    async def body(server):
+        await server.nodes.register(make_node(0))
+        await server.jobs.register(_job(count=1))
+        await settle(server)
+        await server.jobs.register(_job(count=1, command="true"))
+        await settle(server)
+        with pytest.raises(BadRequest, match="can't revert to current version"):
+            await server.jobs.revert("default", "web", 1)
+        with pytest.raises(BadRequest, match="current job has version 1; enforcing version 0"):
+            await server.jobs.revert("default", "web", 0, enforce_prior_version=0)
+        with pytest.raises(NotFound, match="at version 7 not found"):
+            await server.jobs.revert("default", "web", 7)
+        out = await server.jobs.revert("default", "web", 0, enforce_prior_version=1)
+        assert out["EvalID"]
+        job = server.state.job_by_id("default", "web")
+        assert job.Version == 2 and job.TaskGroups[0].Tasks[0].Config["command"] == "sleep"
+        assert job.Stable is False
+        await server.jobs.set_stability("default", "web", 2, True)
+        assert server.state.job_by_id("default", "web").Stable is True
+        with pytest.raises(NotFound):
+            await server.jobs.set_stability("default", "web", 9, True)
+    run(body)

@@ -37,6 +37,18 @@ class JobEvaluateRequest(Base, forbid_unknown_fields=False):
     EvalOptions: EvalOptions | None = None
 
 
+class JobRevertRequest(Base, forbid_unknown_fields=False):
+    JobID: str = ""
+    JobVersion: int = 0
+    EnforcePriorVersion: int | None = None
+
+
+class JobStabilityRequest(Base, forbid_unknown_fields=False):
+    JobID: str = ""
+    JobVersion: int = 0
+    Stable: bool = False
+
+
 class JobPlanRequest(Base, forbid_unknown_fields=False):
     Job: Job | None = None
     Diff: bool = False
@@ -183,6 +195,26 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
             q.namespace, request.match_info["id"], force)
         return reply(request, out, out["Index"])
 
+    @r.route("PUT", "/v1/job/{id}/revert")
+    @r.post("/v1/job/{id}/revert")
+    async def revert(request):
+        q, job_id = query_options(request), request.match_info["id"]
+        req = await decode_body(request, JobRevertRequest)
+        _check_job_id(req.JobID, job_id)
+        out = await request.app["agent"].server.jobs.revert(
+            q.namespace, job_id, req.JobVersion, req.EnforcePriorVersion)
+        return reply(request, out, out["Index"])
+
+    @r.route("PUT", "/v1/job/{id}/stable")
+    @r.post("/v1/job/{id}/stable")
+    async def stable(request):
+        q, job_id = query_options(request), request.match_info["id"]
+        req = await decode_body(request, JobStabilityRequest)
+        _check_job_id(req.JobID, job_id)
+        out = await request.app["agent"].server.jobs.set_stability(
+            q.namespace, job_id, req.JobVersion, req.Stable)
+        return reply(request, out, out["Index"])
+
     @r.route("PUT", "/v1/job/{id}/plan")
     @r.post("/v1/job/{id}/plan")
     async def plan(request):
@@ -250,3 +282,10 @@ async def _register(request, path_id: str | None):
     out = await server.jobs.register(job, req.EnforceIndex, req.JobModifyIndex,
                                      _submission(req.Submission))
     return reply(request, out, out["Index"])
+
+
+def _check_job_id(body_id: str, path_id: str) -> None:
+    if not body_id:
+        raise BadRequest("JobID must be specified")
+    if body_id != path_id:
+        raise BadRequest("Job ID does not match")
