@@ -1,4 +1,5 @@
-"""Garbage collection of terminal evaluations, allocations, dead jobs and down nodes.
+"""Garbage collection of terminal evaluations, allocations, dead jobs, down nodes and
+finished deployments.
 
 `plan_gc` is pure: it picks what to delete given the state and a threshold time.
 """
@@ -11,7 +12,7 @@ from ..state.fsm import JOB_STATUS_DEAD
 
 
 def plan_gc(state: StateStore, eval_cutoff_index: int, job_cutoff_index: int,
-            node_cutoff_index: int) -> e.GCDelete:
+            node_cutoff_index: int, deployment_cutoff_index: int) -> e.GCDelete:
     """Objects last modified at or before the cutoff indexes that are safe to delete."""
     evals, allocs, jobs, nodes = [], [], [], []
     for (ns, job_id), job in state.jobs.items():
@@ -37,7 +38,12 @@ def plan_gc(state: StateStore, eval_cutoff_index: int, job_cutoff_index: int,
         if node.Status == "down" and node.ModifyIndex <= node_cutoff_index \
                 and not any(not a.terminal() for a in state.allocs_by_node_id(node.ID)):
             nodes.append(node.ID)
-    return e.GCDelete(Evals=evals, Allocs=sorted(set(allocs)), Jobs=jobs, Nodes=nodes)
+    deleted = set(allocs)
+    deployments = [d.ID for d in state.deployments.values()
+                   if not d.active() and d.ModifyIndex <= deployment_cutoff_index
+                   and all(a.terminal() or a.ID in deleted for a in state.allocs_by_deployment(d))]
+    return e.GCDelete(Evals=evals, Allocs=sorted(deleted), Jobs=jobs, Nodes=nodes,
+                      Deployments=deployments)
 
 
 def _job_gone_or_done(state: StateStore, ev) -> bool:

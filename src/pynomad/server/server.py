@@ -247,8 +247,8 @@ class Server:
         from .core_sched import plan_gc
 
         idx = self.state.latest_index
-        entry = plan_gc(self.state, idx, idx, idx)
-        if entry.Evals or entry.Allocs or entry.Jobs or entry.Nodes:
+        entry = plan_gc(self.state, idx, idx, idx, idx)
+        if entry.Evals or entry.Allocs or entry.Jobs or entry.Nodes or entry.Deployments:
             await self.commit(entry)
 
     # -- heartbeats -----------------------------------------------------------------------

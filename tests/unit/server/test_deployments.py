@@ -313,3 +313,25 @@ def test_revert_registers_an_old_version_and_stability_can_be_set(run):
         with pytest.raises(NotFound):
             await server.jobs.set_stability("default", "web", 9, True)
     run(body)
+
+
+def test_system_gc_collects_finished_deployments_of_stopped_jobs(run):
+    async def body(server):
+        await server.nodes.register(make_node(0))
+        await server.jobs.register(_job(count=1))
+        await settle(server)
+        first = _latest(server)
+        await server.jobs.register(_job(count=1, command="true"))
+        await settle(server)
+        second = _latest(server)
+        await server.force_gc()
+        assert server.state.deployment_by_id(first.ID) is None  # cancelled, allocs stopped
+        assert server.state.deployment_by_id(second.ID) is not None  # still running
+        await server.jobs.deregister("default", "web")
+        await settle(server)
+        await server.nodes.update_allocs([
+            Allocation(ID=a.ID, NodeID=a.NodeID, ClientStatus="complete")
+            for a in server.state.allocs_by_job_id("default", "web")])
+        await server.force_gc()
+        assert server.state.deployments == {}
+    run(body)
