@@ -201,3 +201,28 @@ def test_get_allocs_sends_each_job_version_once(run):
         assert [a.ID for a in allocs] == ids and {a.Job.ID for a in allocs} == {"web"}
         assert all(a.Job is not None for a in server.state.allocs.values())  # state untouched
     run(body)
+
+
+def test_alloc_stop_replaces_the_allocation(run):
+    import pytest
+
+    from pynomad.server.alloc_endpoint import stop_alloc
+    from pynomad.server.errors import NotFound
+
+    async def body(server):
+        await server.nodes.register(make_node(0))
+        await server.jobs.register(make_job(count=2))
+        await settle(server)
+        victim = live(server)[0]
+        out = await stop_alloc(server, victim.ID)
+        assert server.state.eval_by_id(out["EvalID"]).TriggeredBy == "alloc-stop"
+        await settle(server)
+        stopped = server.state.alloc_by_id(victim.ID)
+        assert stopped.DesiredStatus == "stop"
+        assert stopped.DesiredDescription == "alloc is being migrated"
+        now = live(server)
+        assert len(now) == 2 and victim.ID not in {a.ID for a in now}
+        assert [a.PreviousAllocation for a in now if a.Name == victim.Name] == [victim.ID]
+        with pytest.raises(NotFound):
+            await stop_alloc(server, "nope")
+    run(body)

@@ -1,9 +1,11 @@
-"""/v1/allocations, /v1/allocation/:id, /v1/evaluations, /v1/evaluation/:id[/allocations]."""
+"""/v1/allocations, /v1/allocation/:id[/stop], /v1/evaluations,
+/v1/evaluation/:id[/allocations]."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from ...server.alloc_endpoint import stop_alloc
 from ...server.errors import NotFound
 from ...structs import to_builtins
 from ..common import prefix_match, query_options, reply
@@ -28,6 +30,14 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
         if alloc is None:
             raise NotFound("alloc not found")
         return reply(request, to_builtins(alloc), index)
+
+    @r.route("PUT", "/v1/allocation/{id}/stop")
+    @r.post("/v1/allocation/{id}/stop")
+    async def stop_alloc_route(request):
+        server = request.app["agent"].server
+        no_delay = request.query.get("no_shutdown_delay", "false").lower() in ("true", "1")
+        out = await stop_alloc(server, request.match_info["id"], no_delay)
+        return reply(request, out, out["Index"])
 
     @r.get("/v1/evaluations")
     async def list_evals(request):
