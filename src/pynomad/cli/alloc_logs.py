@@ -16,7 +16,7 @@ import threading
 from typing import Any
 
 from pynomad.cli.alloc import lookup_alloc
-from pynomad.cli.api import APIError
+from pynomad.cli.api import APIError, path_id
 from pynomad.cli.format import SHORT_ID, go_quote, limit
 from pynomad.cli.meta import Meta
 
@@ -97,7 +97,7 @@ def logs(meta: Meta, args: list[str]) -> int:
 def _random_job_alloc(meta: Meta, prefix: str) -> str:
     job_id, namespace = meta.job_id_by_prefix(prefix)
     try:
-        allocs, _ = meta.client().get(f"/v1/job/{job_id}/allocations",
+        allocs, _ = meta.client().get(f"/v1/job/{path_id(job_id)}/allocations",
                                       namespace=namespace or None)
     except APIError as exc:
         raise meta.fail(f"Error fetching allocations: {exc}") from None

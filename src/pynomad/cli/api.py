@@ -20,6 +20,11 @@ from urllib.parse import quote, urlencode, urlsplit
 DEFAULT_ADDRESS = "http://127.0.0.1:4646"
 
 
+def path_id(value: str) -> str:
+    """An ID as one URL path segment (job IDs may hold `/`, e.g. dispatched children)."""
+    return quote(value, safe="")
+
+
 class APIError(Exception):
     """An API request failed; ``str(err)`` is the Go client's error text."""
 

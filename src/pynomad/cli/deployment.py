@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from pynomad.cli import views
-from pynomad.cli.api import APIError
+from pynomad.cli.api import APIError, path_id
 from pynomad.cli.format import go_quote, now_str, limit, to_json
 from pynomad.cli.meta import Meta
 
@@ -208,11 +208,11 @@ def job_deployments(meta: Meta, args: list[str]) -> int:
     client = meta.client()
     try:
         if opts["latest"]:
-            dep, _ = client.get(f"/v1/job/{job_id}/deployment", namespace=namespace or None)
+            dep, _ = client.get(f"/v1/job/{path_id(job_id)}/deployment", namespace=namespace or None)
             meta.ui.output(to_json(dep) if opts["json"] else
                            meta.ui.colorize(views.deployment(dep, length)))
             return 0
-        deps, _ = client.get(f"/v1/job/{job_id}/deployments", {"all": opts["all"]},
+        deps, _ = client.get(f"/v1/job/{path_id(job_id)}/deployments", {"all": opts["all"]},
                              namespace=namespace or None)
     except APIError as exc:
         raise meta.fail(f"Error retrieving deployments: {exc}") from None
@@ -227,7 +227,7 @@ def job_promote(meta: Meta, args: list[str]) -> int:
     length = meta.id_length(opts["verbose"])
     client = meta.client()
     try:
-        dep, _ = client.get(f"/v1/job/{job_id}/deployment", namespace=namespace or None)
+        dep, _ = client.get(f"/v1/job/{path_id(job_id)}/deployment", namespace=namespace or None)
     except APIError as exc:
         raise meta.fail(f"Error retrieving deployment: {exc}") from None
     if not dep:

@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from pynomad.cli import views
-from pynomad.cli.api import APIError
+from pynomad.cli.api import APIError, path_id
 from pynomad.cli.format import (columnize, format_kv, format_list, format_time,
                                 format_time_difference, go_bool, go_quote, limit, to_json)
 from pynomad.cli.meta import CommandExit, Meta, job_list_output, status_string
@@ -120,7 +120,7 @@ def status(meta: Meta, args: list[str]) -> int:
         return 0
     job_id, namespace = meta.job_id_by_prefix(args[0].strip())
     try:
-        job, _ = client.get(f"/v1/job/{_path(job_id)}", namespace=namespace or None)
+        job, _ = client.get(f"/v1/job/{path_id(job_id)}", namespace=namespace or None)
     except APIError as exc:
         raise meta.fail(f"Error querying job: {exc}") from None
     if opts["json"]:
@@ -135,10 +135,6 @@ def status(meta: Meta, args: list[str]) -> int:
     return 0
 
 
-def _path(job_id: str) -> str:
-    from urllib.parse import quote
-
-    return quote(job_id, safe="")
 
 
 def is_periodic(job: dict[str, Any]) -> bool:
@@ -206,7 +202,7 @@ class _JobStatusView:
         self.meta, self.job, self.ns, self.opts, self.length = meta, job, namespace, opts, length
         self.ui = meta.ui
         self.client = meta.client()
-        self.path = f"/v1/job/{_path(job['ID'])}"
+        self.path = f"/v1/job/{path_id(job['ID'])}"
 
     def _get(self, suffix: str, what: str, params: dict[str, Any] | None = None) -> Any:
         try:
@@ -381,7 +377,7 @@ def _stop_one(meta: Meta, prefix: str, opts: dict[str, Any], single: bool) -> in
               "eval_priority": opts["eval-priority"] or None,
               "no_shutdown_delay": opts["no-shutdown-delay"]}
     try:
-        resp, _ = client.delete(f"/v1/job/{_path(job_id)}", params, namespace=namespace or None)
+        resp, _ = client.delete(f"/v1/job/{path_id(job_id)}", params, namespace=namespace or None)
     except APIError as exc:
         raise meta.fail(f"Error deregistering job with id {prefix} err: {exc}") from None
     eval_id = (resp or {}).get("EvalID") or ""
@@ -414,7 +410,7 @@ def _confirm(meta: Meta, question: str) -> tuple[int, bool]:
 
 def _versions(meta: Meta, job_id: str, namespace: str, diffs: bool = False) -> dict[str, Any]:
     try:
-        data, _ = meta.client().get(f"/v1/job/{_path(job_id)}/versions",
+        data, _ = meta.client().get(f"/v1/job/{path_id(job_id)}/versions",
                                     {"diffs": diffs}, namespace=namespace or None)
     except APIError as exc:
         raise meta.fail(f"Error retrieving job versions: {exc}") from None
@@ -455,7 +451,7 @@ def inspect(meta: Meta, args: list[str]) -> int:
         job = found[0]
     else:
         try:
-            job, _ = meta.client().get(f"/v1/job/{_path(job_id)}", namespace=namespace or None)
+            job, _ = meta.client().get(f"/v1/job/{path_id(job_id)}", namespace=namespace or None)
         except APIError as exc:
             raise meta.fail(f"Error inspecting job: {exc}") from None
     meta.ui.output(to_json(job if opts["json"] else {"Job": job}))
@@ -467,7 +463,7 @@ def allocs(meta: Meta, args: list[str]) -> int:
     opts, args = meta.parse(args, {"verbose": "bool", "all": "bool", "json": "bool", "t": "str"})
     job_id, namespace = meta.job_id_by_prefix(_one_job(meta, args))
     try:
-        data, _ = meta.client().get(f"/v1/job/{_path(job_id)}/allocations",
+        data, _ = meta.client().get(f"/v1/job/{path_id(job_id)}/allocations",
                                     {"all": opts["all"]}, namespace=namespace or None)
     except APIError as exc:
         raise meta.fail(f"Error retrieving allocations: {exc}") from None

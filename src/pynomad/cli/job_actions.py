@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynomad.cli.api import APIError
+from pynomad.cli.api import APIError, path_id
 from pynomad.cli.format import format_kv, go_quote, limit
-from pynomad.cli.job import _monitor, _one_job, _path
+from pynomad.cli.job import _monitor, _one_job
 from pynomad.cli.meta import Meta
 
 HELP = {
@@ -76,7 +76,7 @@ def evaluate(meta: Meta, args: list[str]) -> int:
     length = meta.id_length(opts["verbose"])
     body = {"JobID": job_id, "EvalOptions": {"ForceReschedule": opts["force-reschedule"]}}
     try:
-        resp, _ = meta.client().post(f"/v1/job/{_path(job_id)}/evaluate", body,
+        resp, _ = meta.client().post(f"/v1/job/{path_id(job_id)}/evaluate", body,
                                      namespace=namespace or None)
     except APIError as exc:
         raise meta.fail(f"Error evaluating job: {exc}") from None
@@ -101,7 +101,7 @@ def revert(meta: Meta, args: list[str]) -> int:
     job_id, namespace = meta.job_id_by_prefix(args[0].strip())
     body: dict[str, Any] = {"JobID": job_id, "JobVersion": version}
     try:
-        resp, _ = meta.client().post(f"/v1/job/{_path(job_id)}/revert", body,
+        resp, _ = meta.client().post(f"/v1/job/{path_id(job_id)}/revert", body,
                                      namespace=namespace or None)
     except APIError as exc:
         raise meta.fail(f"Error retrieving job versions: {exc}") from None
@@ -143,7 +143,7 @@ def dispatch(meta: Meta, args: list[str]) -> int:
     if opts["idempotency-token"]:
         meta.client().config.headers["X-Nomad-Idempotency-Token"] = opts["idempotency-token"]
     try:
-        resp, _ = meta.client().post(f"/v1/job/{_path(job_id)}/dispatch", body,
+        resp, _ = meta.client().post(f"/v1/job/{path_id(job_id)}/dispatch", body,
                                      {"idempotency_token": opts["idempotency-token"]},
                                      namespace=namespace or None)
     except APIError as exc:
@@ -174,7 +174,7 @@ def scale(meta: Meta, args: list[str]) -> int:
     job_id, namespace = meta.job_id_by_prefix(args[0].strip())
     client = meta.client()
     try:
-        scale_status, _ = client.get(f"/v1/job/{_path(job_id)}/scale", namespace=namespace or None)
+        scale_status, _ = client.get(f"/v1/job/{path_id(job_id)}/scale", namespace=namespace or None)
     except APIError as exc:
         raise meta.fail(f"Error querying job: {exc}") from None
     groups = list(((scale_status or {}).get("TaskGroups") or {}).keys())
@@ -187,7 +187,7 @@ def scale(meta: Meta, args: list[str]) -> int:
     body = {"Count": count, "Target": {"Group": group},
             "Message": "submitted using the Nomad CLI", "PolicyOverride": False}
     try:
-        resp, _ = client.post(f"/v1/job/{_path(job_id)}/scale", body, namespace=namespace or None)
+        resp, _ = client.post(f"/v1/job/{path_id(job_id)}/scale", body, namespace=namespace or None)
     except APIError as exc:
         raise meta.fail(f"Error submitting scaling request: {exc}") from None
     resp = resp or {}
@@ -206,7 +206,7 @@ def periodic_force(meta: Meta, args: list[str]) -> int:
         raise meta.usage_error("This command takes one argument: <job id>")
     job_id, namespace = meta.job_id_by_prefix(args[0].strip())
     try:
-        resp, _ = meta.client().post(f"/v1/job/{_path(job_id)}/periodic/force",
+        resp, _ = meta.client().post(f"/v1/job/{path_id(job_id)}/periodic/force",
                                      namespace=namespace or None)
     except APIError as exc:
         raise meta.fail(f"Error forcing periodic job {go_quote(job_id)}: {exc}") from None

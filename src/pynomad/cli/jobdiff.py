@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from pynomad.cli import views
-from pynomad.cli.api import APIError
+from pynomad.cli.api import APIError, path_id
 from pynomad.cli.format import format_time, format_time_difference, go_duration, go_quote
 from pynomad.cli.meta import Meta
 
@@ -229,7 +229,7 @@ def plan(meta: Meta, args: list[str]) -> int:
         client.set_namespace(job["Namespace"])
     body = {"Job": job, "Diff": True, "PolicyOverride": opts["policy-override"]}
     try:
-        resp, _ = client.post(f"/v1/job/{job.get('ID', '')}/plan", body)
+        resp, _ = client.post(f"/v1/job/{path_id(job.get('ID', ''))}/plan", body)
     except APIError as exc:
         meta.ui.error(f"Error during plan: {exc}")
         return 255

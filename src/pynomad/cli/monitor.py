@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pynomad.cli import views
-from pynomad.cli.api import APIError, Client
+from pynomad.cli.api import APIError, Client, path_id
 from pynomad.cli.format import FULL_ID, go_duration, go_quote, limit, now_str
 from pynomad.cli.ui import Ui
 
@@ -238,7 +238,7 @@ class DeploymentMonitor:
     def _follow_rollback(self, dep: dict[str, Any], status: str) -> str:
         time.sleep(1)
         try:
-            rollback, _ = self.client.get(f"/v1/job/{dep.get('JobID')}/deployment",
+            rollback, _ = self.client.get(f"/v1/job/{path_id(dep.get('JobID') or '')}/deployment",
                                           namespace=dep.get("Namespace") or None)
         except APIError as exc:
             self.ui.output("")

@@ -66,7 +66,7 @@ def _search(meta: Meta, ident: str) -> dict[str, list[str]]:
     client = meta.client()
     try:
         resp, _ = client.post("/v1/search", {"Prefix": ident, "Context": "all"})
-        return (resp or {}).get("Matches") or {}
+        return {ctx: ids or [] for ctx, ids in ((resp or {}).get("Matches") or {}).items()}
     except APIError as exc:
         if exc.status not in (404, 405):
             raise meta.fail(f'Error querying search with id: "{exc}"') from None

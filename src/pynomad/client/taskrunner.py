@@ -21,6 +21,7 @@ from . import events as ev
 from .allocdir import AllocDir
 from .clock import Clock
 from .config import ClientConfig
+from .dispatch_hook import DispatchPayloadError, write_dispatch_payload
 from .driver import Driver, DriverError, ExitResult, TaskConfig, TaskHandle
 from .gotime import SECOND, format_rfc3339
 from .restarts import KILLED, NOT_RESTARTING, RESTARTING, RestartTracker
@@ -305,6 +306,7 @@ class TaskRunner:
         env = build_env(self.alloc, self.task, self.node,
                         TaskDirs(self.alloc_dir.shared_dir, td.local_dir, td.secrets_dir),
                         host_env=self.host_env)
+        write_dispatch_payload(self.task, self.alloc.Job, td.local_dir)
         env.env.update(render_templates(self.task.Templates, td.dir, env))
         return self._task_config(env)
 
@@ -312,7 +314,7 @@ class TaskRunner:
         """One start attempt; False (with the tracker told why) if it failed."""
         try:
             cfg = self._prestart()
-        except (OSError, TemplateError) as e:
+        except (OSError, TemplateError, DispatchPayloadError) as e:
             self.emit_event(self._event(ev.SETUP_FAILURE, SetupError=str(e), FailsTask=True))
             self.tracker.set_start_error(DriverError(str(e)))
             return False

@@ -5,10 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from .common import error_middleware, error_text
-from .routes import (agent, allocs, client_fs, client_stats, deployments, jobs, nodes,
-                     operator)
+from .routes import (agent, allocs, client_fs, client_stats, deployments, job_children, jobs,
+                     nodes, operator, search, system)
 
-ROUTE_MODULES = (jobs, allocs, deployments, nodes, agent, client_fs, client_stats, operator)
+ROUTE_MODULES = (jobs, job_children, allocs, deployments, nodes, agent, client_fs, client_stats,
+                 operator, search, system)
 
 
 @web.middleware

@@ -1,8 +1,8 @@
-"""Job endpoints: register (with versions), deregister, validate, evaluate."""
+"""Job endpoints: register (with versions), deregister, validate, evaluate, scale."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -18,6 +18,22 @@ if TYPE_CHECKING:
 
 JOB_REGISTRATION_DISABLED = ("Job registration, dispatch, and scale are disabled by the "
                              "scheduler configuration")
+
+# Nomad's structs.JobTrackedScalingEvents: scaling events kept per task group.
+JOB_TRACKED_SCALING_EVENTS = 20
+
+
+class ScalingEvent(msgspec.Struct, kw_only=True):
+    """Nomad's structs.ScalingEvent: one scaling action (or error) on a task group."""
+    Time: int = 0
+    Count: int | None = None
+    PreviousCount: int = 0
+    Error: bool = False
+    Message: str = ""
+    Meta: dict[str, Any] | None = None
+    EvalID: str | None = None
+    CreateIndex: int = 0
+
 
 _NON_SPEC_FIELDS = ("Status", "StatusDescription", "Stable", "Version", "SubmitTime",
                     "CreateIndex", "ModifyIndex", "JobModifyIndex")
@@ -43,6 +59,10 @@ def prepare_job(job: Job, region: str) -> Job:
 class JobEndpoint:
     def __init__(self, server: "Server") -> None:
         self.server = server
+        # (namespace, job ID) -> (the job's CreateIndex, {group: events, newest first}).
+        # Nomad keeps these in its `scaling_event` state table; here they live in memory
+        # on the server that took the request (lost on restart, not replicated).
+        self.scaling_events: dict[tuple[str, str], tuple[int, dict[str, list[ScalingEvent]]]] = {}
 
     def _new_eval(self, job: Job, trigger: str, job_modify_index: int) -> Evaluation:
         return Evaluation(ID=generate_uuid(), Namespace=job.Namespace, Priority=job.Priority,
@@ -149,3 +169,136 @@ class JobEndpoint:
         index = await srv.commit_evals([ev])
         return {"EvalID": ev.ID, "EvalCreateIndex": index, "JobModifyIndex": job.JobModifyIndex,
                 "Index": index}
+
+    # -- scaling (Nomad's Job.Scale and Job.ScaleStatus) ---------------------------------
+    async def scale(self, namespace: str, job_id: str, target: dict[str, str] | None,
+                    count: int | None, message: str = "", error: bool = False,
+                    meta: dict[str, Any] | None = None, job_modify_index: int = 0) -> dict:
+        """Set a task group's count (registering the job as a new version and evaluating
+        it) and record a scaling event; without a count, only record the event."""
+        srv = self.server
+        if srv.operator.scheduler_config().RejectJobRegistration:
+            raise Forbidden(JOB_REGISTRATION_DISABLED)
+        group_name = _validate_scale_request(namespace, job_id, target or {}, count, error)
+        current = srv.state.job_by_id(namespace, job_id)
+        if current is None:
+            raise NotFound(f'job "{job_id}" not found')
+        if current.Type == "system":
+            raise BadRequest('cannot scale jobs of type "system"')
+        job = msgspec.msgpack.decode(msgspec.msgpack.encode(current), type=Job)
+        group = next((tg for tg in job.TaskGroups or () if tg.Name == group_name), None)
+        if group is None:
+            raise BadRequest(f'task group "{group_name}" specified for scaling does not '
+                             "exist in job")
+        event = ScalingEvent(Time=srv.clock(), Count=count, PreviousCount=group.Count or 0,
+                             Error=error, Message=message, Meta=meta)
+        if count is None:
+            out = {"EvalID": "", "EvalCreateIndex": 0, "JobModifyIndex": current.ModifyIndex,
+                   "Warnings": "", "Index": srv.state.latest_index, "LastContact": 0,
+                   "KnownLeader": True}
+        else:
+            _pin_scaling_min(group)
+            _check_scaling_bounds(group, count)
+            dep = srv.state.latest_deployment_by_job_id(namespace, job_id)
+            if dep is not None and dep.active() and dep.JobCreateIndex == current.CreateIndex:
+                raise BadRequest("job scaling blocked due to active deployment")
+            group.Count = count
+            job.SubmitTime = event.Time
+            job.Stable = False
+            # as Nomad: a JobModifyIndex of zero means "don't enforce"
+            out = await self.register(job, enforce_index=job_modify_index > 0,
+                                      job_modify_index=job_modify_index)
+            event.EvalID = out["EvalID"] or None
+        event.CreateIndex = out["Index"]
+        self._record_scaling_event(current, group_name, event)
+        return out
+
+    def _record_scaling_event(self, job: Job, group: str, event: ScalingEvent) -> None:
+        state = self.server.state
+        for key, (create_index, _) in list(self.scaling_events.items()):
+            gone = state.job_by_id(*key)
+            if gone is None or gone.CreateIndex != create_index:
+                del self.scaling_events[key]
+        key = (job.Namespace, job.ID)
+        _, groups = self.scaling_events.setdefault(key, (job.CreateIndex, {}))
+        groups[group] = ([event] + groups.get(group, []))[:JOB_TRACKED_SCALING_EVENTS]
+
+    def scaling_events_of(self, job: Job) -> dict[str, list[ScalingEvent]]:
+        """The job's scaling events by group, newest first (none from an earlier job that
+        had the same ID)."""
+        entry = self.scaling_events.get((job.Namespace, job.ID))
+        if entry is None or entry[0] != job.CreateIndex:
+            return {}
+        return entry[1]
+
+    def scale_status(self, namespace: str, job_id: str) -> dict:
+        """Nomad's JobScaleStatus: desired counts, placed/running/healthy allocations and
+        the recent scaling events of each task group."""
+        state = self.server.state
+        job = state.job_by_id(namespace, job_id)
+        if job is None:
+            raise NotFound("job not found")
+        events = self.scaling_events_of(job)
+        groups: dict[str, dict] = {
+            tg.Name: {"Desired": tg.Count or 0, "Placed": 0, "Running": 0, "Healthy": 0,
+                      "Unhealthy": 0,
+                      "Events": msgspec.to_builtins(events[tg.Name]) if events.get(tg.Name)
+                      else None}
+            for tg in job.TaskGroups or ()}
+        for alloc in state.allocs_by_job_id(namespace, job_id):
+            if alloc.Job is not None and alloc.Job.CreateIndex != job.CreateIndex:
+                continue  # an earlier job registered under the same ID
+            health = alloc.DeploymentStatus
+            if (health is not None and health.Canary) or alloc.terminal():
+                continue
+            tg = groups.get(alloc.TaskGroup)
+            if tg is None:
+                continue
+            tg["Placed"] += 1
+            if alloc.ClientStatus == "running":
+                tg["Running"] += 1
+            if health is not None and health.Healthy is True:
+                tg["Healthy"] += 1
+            elif health is not None and health.Healthy is False:
+                tg["Unhealthy"] += 1
+        return {"JobID": job.ID, "Namespace": job.Namespace, "JobCreateIndex": job.CreateIndex,
+                "JobModifyIndex": job.ModifyIndex, "JobStopped": bool(job.Stop),
+                "TaskGroups": groups}
+
+
+def _validate_scale_request(namespace: str, job_id: str, target: dict[str, str],
+                            count: int | None, error: bool) -> str:
+    """Nomad's JobScaleRequest.Validate; returns the target group's name."""
+    if target.get("Namespace") and target["Namespace"] != namespace:
+        raise BadRequest("namespace in payload did not match header")
+    if target.get("Job") and target["Job"] != job_id:
+        raise BadRequest("job ID in payload did not match URL")
+    group = target.get("Group") or ""
+    if not group:
+        raise BadRequest("missing task group name for scaling action")
+    if count is not None:
+        if count < 0:
+            raise BadRequest("scaling action count can't be negative")
+        if error:
+            raise BadRequest("scaling action should not contain count if error is true")
+        if count >= 2 ** 63:
+            raise BadRequest(f"new scaling count is too large for TaskGroup.Count (int): {count}")
+    return group
+
+
+def _pin_scaling_min(group) -> None:
+    """A scaling block without `min` takes the group's count as its minimum, as Nomad's
+    API canonicalization does when the job is submitted; keep it across scale actions."""
+    if isinstance(group.Scaling, dict) and group.Scaling.get("Min") is None:
+        group.Scaling = {**group.Scaling, "Min": group.Count or 0}
+
+
+def _check_scaling_bounds(group, count: int) -> None:
+    policy = group.Scaling if isinstance(group.Scaling, dict) else None
+    if policy is None:
+        return
+    low, high = policy.get("Min"), policy.get("Max")
+    if low is not None and count < int(low):
+        raise BadRequest(f"group count was less than scaling policy minimum: {count} < {low}")
+    if high is not None and int(high) < count:
+        raise BadRequest(f"group count was greater than scaling policy maximum: {count} > {high}")

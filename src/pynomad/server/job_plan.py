@@ -14,6 +14,7 @@ import msgspec
 
 from ..structs import (EVAL_STATUS_PENDING, TRIGGER_JOB_REGISTER, Evaluation, Job, Plan,
                        PlanResult, generate_uuid, to_builtins)
+from .periodic import next_launch
 from .errors import BadRequest
 from .job_endpoint import prepare_job, spec_changed
 from .jobdiff import annotate, job_diff
@@ -152,19 +153,21 @@ async def plan_job(server: "Server", job: Job, diff: bool) -> dict:
     if diff:
         old_view = to_builtins(old) if old is not None else None
         reply["Diff"] = annotate(job_diff(old_view, to_builtins(job), True), desired)
-    if job.Periodic is not None and job.Periodic.Enabled is not False and job.Periodic.Spec:
+    if job.Periodic is not None and job.Periodic.Enabled is not False:
         reply["NextPeriodicLaunch"] = _next_launch(job, now)
     return reply
 
 
 def _next_launch(job: Job, now: int) -> str:
+    """The periodic dispatcher's next launch after `now` (every spec, time zone and
+    cron flavour it understands), in RFC 3339."""
+    import datetime
+
     try:
-        import datetime
-
-        from croniter import croniter
-
-        start = datetime.datetime.fromtimestamp(now / 1e9, tz=datetime.timezone.utc)
-        nxt = croniter(job.Periodic.Spec, start).get_next(datetime.datetime)
-        return nxt.astimezone(datetime.timezone.utc).isoformat().replace("+00:00", "Z")
-    except Exception:
+        nxt = next_launch(job.Periodic, now)
+    except ValueError:
+        nxt = None
+    if nxt is None:
         return "0001-01-01T00:00:00Z"
+    return datetime.datetime.fromtimestamp(nxt / 1e9, tz=datetime.timezone.utc).isoformat() \
+        .replace("+00:00", "Z")

@@ -55,10 +55,12 @@ class Server:
     def __init__(self, config: ServerConfig, clock=time.time_ns) -> None:
         from .deployment_endpoint import DeploymentEndpoint
         from .deployment_watcher import DeploymentWatcher
+        from .dispatch import DispatchEndpoint
         from .job_endpoint import JobEndpoint
         from .drainer import NodeDrainer
         from .node_endpoint import NodeEndpoint
         from .operator_endpoint import OperatorEndpoint
+        from .periodic import PeriodicDispatch
 
         self.config = config
         self.clock = clock
@@ -76,6 +78,8 @@ class Server:
         self.drainer = NodeDrainer(self)
         self.deployments = DeploymentEndpoint(self)
         self.deployment_watcher = DeploymentWatcher(self)
+        self.periodic = PeriodicDispatch(self)
+        self.dispatcher = DispatchEndpoint(self)
         self._tasks: list[asyncio.Task] = []
         self._running = False
         self.started = time.time()
@@ -88,6 +92,7 @@ class Server:
         await self.operator.bootstrap()
         self._running = True
         self._tasks.append(asyncio.create_task(self.drainer.run()))
+        self._tasks.append(asyncio.create_task(self.periodic.run()))
         self._tasks.append(asyncio.create_task(self.deployment_watcher.run()))
         for _ in range(max(1, self.config.num_schedulers)):
             self._tasks.append(asyncio.create_task(self._worker_loop()))

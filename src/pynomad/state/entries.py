@@ -107,6 +107,10 @@ class JobStability(Entry, tag="JobStability"):
     Stable: bool
 
 
+class JobSummariesReconcile(Entry, tag="JobSummariesReconcile"):
+    """Recompute every job summary from the allocations, at this entry's index."""
+
+
 class GCDelete(Entry, tag="GCDelete"):
     Evals: list[str] = []
     Allocs: list[str] = []
@@ -156,7 +160,8 @@ AnyEntry = (JobRegister | JobDeregister | EvalUpdate | NodeRegister | NodeUpdate
             | NodeDeregister | AllocClientUpdate | ApplyPlanResults | GCDelete
             | SchedulerConfigUpdate | NodeUpdateEligibility | NodeUpdateDrain
             | NodesDrainComplete | AllocUpdateDesiredTransition | DeploymentStatusChange
-            | DeploymentPromotion | DeploymentAllocHealth | JobStability)
+            | DeploymentPromotion | DeploymentAllocHealth | JobStability
+            | JobSummariesReconcile)
 
 _encoder = msgspec.msgpack.Encoder(enc_hook=enc_hook)
 _decoder = msgspec.msgpack.Decoder(AnyEntry)

@@ -19,6 +19,7 @@ from . import entries as e
 from .fsm_deployment import DeploymentFSMMixin, merge_client_health
 from .fsm_operator import OperatorFSMMixin
 from .store import JobKey, StateStore, node_allocs_key
+from .summaries import reconcile_job_summaries
 
 JOB_TRACKED_VERSIONS = 6
 JOB_STATUS_PENDING = "pending"
@@ -295,6 +296,11 @@ class FSM(OperatorFSMMixin, DeploymentFSMMixin):
         if field:
             setattr(tg, field, getattr(tg, field) + 1)
         summary.ModifyIndex = self._index
+        self._tables.add("job_summary")
+
+    def _apply_JobSummariesReconcile(self, entry: e.JobSummariesReconcile) -> None:
+        for summary in reconcile_job_summaries(self.state, self._index):
+            self.state.job_summaries[(summary.Namespace, summary.JobID)] = summary
         self._tables.add("job_summary")
 
     # -- garbage collection -----------------------------------------------------------

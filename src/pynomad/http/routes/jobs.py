@@ -57,6 +57,18 @@ class JobPlanRequest(Base, forbid_unknown_fields=False):
     Namespace: str | None = None
 
 
+class ScalingRequest(Base, forbid_unknown_fields=False):
+    """api.ScalingRequest (the body of POST /v1/job/:id/scale)."""
+    Count: int | None = None
+    Target: dict[str, str] | None = None
+    Message: str = ""
+    Error: bool = False
+    Meta: dict[str, Any] | None = None
+    PolicyOverride: bool = False
+    EnforceIndex: bool = False
+    JobModifyIndex: int = 0
+
+
 class JobsParseRequest(Base):
     JobHCL: str
     Canonicalize: bool = False
@@ -213,6 +225,23 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
         _check_job_id(req.JobID, job_id)
         out = await request.app["agent"].server.jobs.set_stability(
             q.namespace, job_id, req.JobVersion, req.Stable)
+        return reply(request, out, out["Index"])
+
+    @r.get("/v1/job/{id}/scale")
+    async def scale_status(request):
+        agent, q = request.app["agent"], query_options(request)
+        index = await agent.server.watcher.wait(("jobs", "allocs"), q.index, q.wait)
+        out = agent.server.jobs.scale_status(q.namespace, request.match_info["id"])
+        return reply(request, out, index)
+
+    @r.route("PUT", "/v1/job/{id}/scale")
+    @r.post("/v1/job/{id}/scale")
+    async def scale(request):
+        q, job_id = query_options(request), request.match_info["id"]
+        req = await decode_body(request, ScalingRequest)
+        out = await request.app["agent"].server.jobs.scale(
+            q.namespace, job_id, req.Target, req.Count, req.Message, req.Error, req.Meta,
+            req.JobModifyIndex)
         return reply(request, out, out["Index"])
 
     @r.route("PUT", "/v1/job/{id}/plan")
