@@ -145,7 +145,7 @@ class AllocReconciler:
 
     def _compute_deployment_updates(self, complete: bool) -> None:
         d = self.deployment
-        if d is not None and complete and self.results.deployment is None:
+        if d is not None and d.active() and complete and self.results.deployment is None:
             self.results.deployment_updates.append(DeploymentStatusUpdate(
                 DeploymentID=d.ID, Status=DEPLOYMENT_STATUS_SUCCESSFUL,
                 StatusDescription=DESC_SUCCESSFUL))
