@@ -64,6 +64,14 @@ def _apply_flags(cfg: AgentConfig, flags: dict) -> None:
     for kv in flags["meta"]:
         k, _, v = kv.partition("=")
         cfg.client.setdefault("meta", {})[k] = v
+    if flags.get("acl-enabled"):
+        cfg.extra["acl"] = {**_first_block(cfg.extra.get("acl")), "enabled": True}
+
+
+def _first_block(value) -> dict:
+    if isinstance(value, list):
+        value = value[0] if value else {}
+    return dict(value) if isinstance(value, dict) else {}
 
 
 def main(args: list[str]) -> int:

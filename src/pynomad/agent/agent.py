@@ -63,7 +63,8 @@ class Agent:
             max_heartbeats_per_second=float(s.get("max_heartbeats_per_second", 50)),
             scheduler_algorithm=algorithm,
             rpc_addr=cfg.rpc_advertise, serf_addr=cfg.advertise_addr("serf"),
-            http_addr=cfg.advertise_addr("http"), default_scheduler_config=sched)
+            http_addr=cfg.advertise_addr("http"), default_scheduler_config=sched,
+            acl_enabled=acl_enabled(cfg))
 
     async def _start_client(self) -> None:
         from ..client.client import Client
@@ -149,7 +150,7 @@ class Agent:
                                  "Serf": cfg.ports["serf"]},
                        "Server": {"Enabled": self.server is not None},
                        "Client": {"Enabled": self.client is not None},
-                       "ACL": {"Enabled": False}},
+                       "ACL": {"Enabled": acl_enabled(cfg)}},
             "member": self.member() if self.server else {},
             "stats": stats,
         }
@@ -213,3 +214,15 @@ async def run_agent(agent: Agent) -> int:
     trimmer.cancel()
     await agent.shutdown()
     return 0
+
+
+def acl_enabled(cfg) -> bool:
+    """The agent config's `acl { enabled = true }` (a block may decode as a list of dicts)."""
+    block = cfg.extra.get("acl") or {}
+    blocks = block if isinstance(block, list) else [block]
+    enabled = False
+    for b in blocks:
+        if isinstance(b, dict) and "enabled" in b:
+            value = b["enabled"]
+            enabled = value if isinstance(value, bool) else str(value).lower() == "true"
+    return enabled

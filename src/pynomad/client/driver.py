@@ -8,7 +8,9 @@ driver can `recover` the handle and keep waiting on the same workload.
 from __future__ import annotations
 
 import abc
-from typing import Any
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
 
 import msgspec
 
@@ -29,6 +31,10 @@ class DriverError(Exception):
 
 class TaskNotFoundError(DriverError):
     """The handle does not name a task this driver can reach."""
+
+
+class TaskNotRunningError(DriverError):
+    """The task has no running workload to act on (exec, signal)."""
 
 
 class TaskConfig(msgspec.Struct, kw_only=True):
@@ -85,6 +91,26 @@ class ExitResult(msgspec.Struct, kw_only=True):
         return self.exit_code == 0 and self.signal == 0 and not self.err
 
 
+async def _discard(data: bytes) -> None:
+    return None
+
+
+@dataclass
+class ExecOptions:
+    """One command to run inside a running task (Nomad's drivers.ExecOptions).
+
+    `stdin` carries input chunks; `None` means stdin was closed. `stdout`/`stderr` are
+    awaited with each output chunk. `resize` carries (height, width) for a TTY.
+    """
+
+    command: list[str]
+    tty: bool = False
+    stdin: "asyncio.Queue[bytes | None]" = field(default_factory=asyncio.Queue)
+    stdout: Callable[[bytes], Awaitable[None]] = _discard
+    stderr: Callable[[bytes], Awaitable[None]] = _discard
+    resize: "asyncio.Queue[tuple[int, int]]" = field(default_factory=asyncio.Queue)
+
+
 class Driver(abc.ABC):
     """Base class of every task driver."""
 
@@ -113,6 +139,28 @@ class Driver(abc.ABC):
     @abc.abstractmethod
     def recover(self, handle: TaskHandle) -> bool:
         """Re-attach to a task started by a previous agent; False if it is gone."""
+
+    async def exec_streaming(self, handle: TaskHandle, opts: ExecOptions) -> ExitResult:
+        """Run `opts.command` in the task's environment, streaming its input and output
+        (`nomad alloc exec`). Cancelling the call kills the command. Raise DriverError if
+        the command cannot be started."""
+        raise DriverError(f"driver {self.name!r} does not support exec")
+
+    async def exec(self, handle: TaskHandle, command: list[str],
+                   timeout_s: float | None = None) -> tuple[bytes, ExitResult]:
+        """Run a command to completion with no input; (combined output, exit result)."""
+        out = bytearray()
+
+        async def collect(data: bytes) -> None:
+            out.extend(data)
+
+        opts = ExecOptions(command=list(command), stdout=collect, stderr=collect)
+        opts.stdin.put_nowait(None)
+        try:
+            result = await asyncio.wait_for(self.exec_streaming(handle, opts), timeout_s)
+        except asyncio.TimeoutError:
+            raise DriverError("exec timed out") from None
+        return bytes(out), result
 
     def inspect(self, handle: TaskHandle) -> dict[str, Any]:
         """Driver-specific details about a task (for debugging and the API)."""

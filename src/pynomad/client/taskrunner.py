@@ -22,7 +22,8 @@ from .allocdir import AllocDir
 from .clock import Clock
 from .config import ClientConfig
 from .dispatch_hook import DispatchPayloadError, write_dispatch_payload
-from .driver import Driver, DriverError, ExitResult, TaskConfig, TaskHandle
+from .driver import (Driver, DriverError, ExecOptions, ExitResult, TaskConfig, TaskHandle,
+                     TaskNotRunningError)
 from .gotime import SECOND, format_rfc3339
 from .restarts import KILLED, NOT_RESTARTING, RESTARTING, RestartTracker
 from .state import StateDB, TaskLocalState
@@ -190,6 +191,13 @@ class TaskRunner:
             raise DriverError("Task not running")
         self.emit_event(self._event(ev.SIGNALING, TaskSignal=sig, TaskSignalReason=reason))
         await self.driver.signal(handle, sig)
+
+    async def exec(self, opts: ExecOptions) -> ExitResult:
+        """Run a command beside the task (`nomad alloc exec`); raises if it is not running."""
+        handle = self.local.Handle
+        if handle is None or self.driver is None or self.dead:
+            raise TaskNotRunningError(f"task {self.name!r} is not running")
+        return await self.driver.exec_streaming(handle, opts)
 
     # -- the run loop -----------------------------------------------------------
     async def run(self) -> None:

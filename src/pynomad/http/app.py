@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from .acl_enforce import acl_middleware
 from .common import error_middleware, error_text
-from .routes import (agent, allocs, client_fs, client_stats, deployments, job_children, jobs,
-                     nodes, operator, search, system)
+from .routes import acl as acl_routes
+from .routes import (agent, agent_monitor, allocs, client_exec, client_fs, client_stats,
+                     deployments, job_children, jobs, namespaces, nodes, operator, search,
+                     system)
 
-ROUTE_MODULES = (jobs, job_children, allocs, deployments, nodes, agent, client_fs, client_stats,
-                 operator, search, system)
+ROUTE_MODULES = (jobs, job_children, allocs, deployments, nodes, namespaces, agent,
+                 agent_monitor, client_fs, client_stats, client_exec, operator, search, system,
+                 acl_routes)
 
 
 @web.middleware
@@ -24,7 +28,7 @@ async def not_found_middleware(request, handler):
 
 def http_app(agent) -> web.Application:
     """Build the API app; `agent` exposes `.server`, `.client` and `.config`."""
-    app = web.Application(middlewares=[not_found_middleware, error_middleware],
+    app = web.Application(middlewares=[not_found_middleware, error_middleware, acl_middleware],
                           client_max_size=64 * 1024 * 1024)
     app["agent"] = agent
     routes = web.RouteTableDef()

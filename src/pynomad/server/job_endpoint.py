@@ -76,6 +76,9 @@ class JobEndpoint:
         if srv.operator.scheduler_config().RejectJobRegistration:
             raise Forbidden(JOB_REGISTRATION_DISABLED)
         prepare_job(job, srv.config.region)
+        if srv.state.namespace_by_name(job.Namespace) is None:
+            raise BadRequest(f"job {_goq(job.ID)} is in nonexistent namespace "
+                             f"{_goq(job.Namespace)}")
         existing = srv.state.job_by_id(job.Namespace, job.ID)
         if enforce_index:
             current = existing.JobModifyIndex if existing else 0
@@ -302,3 +305,8 @@ def _check_scaling_bounds(group, count: int) -> None:
         raise BadRequest(f"group count was less than scaling policy minimum: {count} < {low}")
     if high is not None and int(high) < count:
         raise BadRequest(f"group count was greater than scaling policy maximum: {count} > {high}")
+
+
+def _goq(text: str) -> str:
+    """Go's %q for plain strings."""
+    return msgspec.json.encode(text).decode()

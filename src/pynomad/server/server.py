@@ -48,16 +48,20 @@ class ServerConfig:
     # the agent's `server.default_scheduler_config` block (snake_case keys), used once
     # to bootstrap the scheduler configuration stored in state
     default_scheduler_config: dict | None = None
+    # the agent's `acl { enabled = true }`: enforce ACLs on the HTTP API
+    acl_enabled: bool = False
     extra: dict = field(default_factory=dict)
 
 
 class Server:
     def __init__(self, config: ServerConfig, clock=time.time_ns) -> None:
+        from .acl_endpoint import ACLEndpoint
         from .deployment_endpoint import DeploymentEndpoint
         from .deployment_watcher import DeploymentWatcher
         from .dispatch import DispatchEndpoint
         from .job_endpoint import JobEndpoint
         from .drainer import NodeDrainer
+        from .namespace_endpoint import NamespaceEndpoint
         from .node_endpoint import NodeEndpoint
         from .operator_endpoint import OperatorEndpoint
         from .periodic import PeriodicDispatch
@@ -80,6 +84,8 @@ class Server:
         self.deployment_watcher = DeploymentWatcher(self)
         self.periodic = PeriodicDispatch(self)
         self.dispatcher = DispatchEndpoint(self)
+        self.namespaces = NamespaceEndpoint(self)
+        self.acl = ACLEndpoint(self)
         self._tasks: list[asyncio.Task] = []
         self._running = False
         self.started = time.time()

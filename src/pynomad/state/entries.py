@@ -10,6 +10,7 @@ import msgspec
 
 from ..structs import (Allocation, Deployment, DeploymentStatusUpdate, DesiredTransition,
                        DrainStrategy, Evaluation, Job, JobSubmission, Node, NodeEvent, enc_hook)
+from .acl_objects import ACLPolicy, ACLToken, Namespace
 from .operator import SchedulerConfiguration
 
 
@@ -156,12 +157,42 @@ class AllocUpdateDesiredTransition(Entry, tag="AllocUpdateDesiredTransition"):
     Evals: list[Evaluation] = []
 
 
+class NamespaceUpsert(Entry, tag="NamespaceUpsert"):
+    Namespaces: list[Namespace]
+
+
+class NamespaceDelete(Entry, tag="NamespaceDelete"):
+    Names: list[str]
+
+
+class ACLPolicyUpsert(Entry, tag="ACLPolicyUpsert"):
+    Policies: list[ACLPolicy]
+
+
+class ACLPolicyDelete(Entry, tag="ACLPolicyDelete"):
+    Names: list[str]
+
+
+class ACLTokenUpsert(Entry, tag="ACLTokenUpsert"):
+    Tokens: list[ACLToken]
+
+
+class ACLTokenDelete(Entry, tag="ACLTokenDelete"):
+    AccessorIDs: list[str]
+
+
+class ACLTokenBootstrap(Entry, tag="ACLTokenBootstrap"):
+    """The first management token; ignored if the ACL system is already bootstrapped."""
+    Token: ACLToken
+
+
 AnyEntry = (JobRegister | JobDeregister | EvalUpdate | NodeRegister | NodeUpdateStatus
             | NodeDeregister | AllocClientUpdate | ApplyPlanResults | GCDelete
             | SchedulerConfigUpdate | NodeUpdateEligibility | NodeUpdateDrain
             | NodesDrainComplete | AllocUpdateDesiredTransition | DeploymentStatusChange
             | DeploymentPromotion | DeploymentAllocHealth | JobStability
-            | JobSummariesReconcile)
+            | JobSummariesReconcile | NamespaceUpsert | NamespaceDelete | ACLPolicyUpsert
+            | ACLPolicyDelete | ACLTokenUpsert | ACLTokenDelete | ACLTokenBootstrap)
 
 _encoder = msgspec.msgpack.Encoder(enc_hook=enc_hook)
 _decoder = msgspec.msgpack.Decoder(AnyEntry)

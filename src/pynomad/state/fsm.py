@@ -16,6 +16,7 @@ from ..structs import (ALLOC_CLIENT_COMPLETE, ALLOC_CLIENT_FAILED, ALLOC_CLIENT_
                        ALLOC_DESIRED_STOP, Allocation, Evaluation, Job, JobSummary, NodeEvent,
                        TaskGroupSummary, compute_class)
 from . import entries as e
+from .fsm_acl import ACLFSMMixin
 from .fsm_deployment import DeploymentFSMMixin, merge_client_health
 from .fsm_operator import OperatorFSMMixin
 from .store import JobKey, StateStore, node_allocs_key
@@ -33,7 +34,7 @@ _SUMMARY_FIELD = {
 }
 
 
-class FSM(OperatorFSMMixin, DeploymentFSMMixin):
+class FSM(OperatorFSMMixin, DeploymentFSMMixin, ACLFSMMixin):
     """Applies entries; collects which tables and jobs each entry touched."""
 
     def __init__(self, state: StateStore) -> None:

@@ -6,6 +6,7 @@ import msgspec
 
 from ..structs import (Allocation, Deployment, Evaluation, Job, JobSubmission, JobSummary, Node,
                        enc_hook)
+from .acl_objects import ACLPolicy, ACLToken, Namespace
 from .operator import SchedulerConfiguration
 from .store import StateStore
 
@@ -22,6 +23,10 @@ class _Snapshot(msgspec.Struct):
     Submissions: list[JobSubmission] = []
     SchedulerConfig: SchedulerConfiguration | None = None
     Deployments: list[Deployment] = []
+    Namespaces: list[Namespace] = []
+    ACLPolicies: list[ACLPolicy] = []
+    ACLTokens: list[ACLToken] = []
+    ACLBootstrapIndex: int = 0
 
 
 def dump_state(state: StateStore, index: int) -> bytes:
@@ -45,6 +50,10 @@ def dump_state(state: StateStore, index: int) -> bytes:
         Submissions=list(state.job_submissions.values()),
         SchedulerConfig=state.scheduler_config,
         Deployments=list(state.deployments.values()),
+        Namespaces=list(state.namespaces.values()),
+        ACLPolicies=list(state.acl_policies.values()),
+        ACLTokens=list(state.acl_tokens.values()),
+        ACLBootstrapIndex=state.acl_bootstrap_index,
     )
     return msgspec.msgpack.encode(snap, enc_hook=enc_hook)
 
@@ -71,6 +80,13 @@ def load_state(state: StateStore, data: bytes) -> int:
     state.scheduler_config = snap.SchedulerConfig
     for sub in snap.Submissions:
         state.job_submissions[(sub.Namespace, sub.JobID, sub.Version)] = sub
+    for ns in snap.Namespaces:
+        state.namespaces[ns.Name] = ns
+    for pol in snap.ACLPolicies:
+        state.acl_policies[pol.Name] = pol
+    for token in snap.ACLTokens:
+        state.put_token(token)
+    state.acl_bootstrap_index = snap.ACLBootstrapIndex
     state.latest_index = snap.Index
     for t in state.indexes:
         state.indexes[t] = snap.Index

@@ -12,12 +12,13 @@ from collections.abc import Callable, Iterable
 
 from ..structs import (Allocation, Deployment, Evaluation, Job, JobSubmission, JobSummary, Node,
                        NodeUsage, pack_alloc)
+from .acl_objects import ACLPolicy, ACLToken, Namespace, default_namespace
 from .operator import SchedulerConfiguration
 
 JobKey = tuple[str, str]
 
 TABLES = ("jobs", "job_versions", "job_summary", "nodes", "allocs", "evals", "deployment",
-          "scheduler_config")
+          "scheduler_config", "namespaces", "acl_policy", "acl_token")
 
 
 def node_allocs_key(node_id: str) -> str:
@@ -43,6 +44,11 @@ class StateStore:
         self.evals_by_job: dict[JobKey, dict[str, Evaluation]] = {}
         self.usage_by_node: dict[str, NodeUsage] = {}
         self.job_submissions: dict[tuple[str, str, int], JobSubmission] = {}
+        self.namespaces: dict[str, Namespace] = {"default": default_namespace()}
+        self.acl_policies: dict[str, ACLPolicy] = {}
+        self.acl_tokens: dict[str, ACLToken] = {}
+        self.acl_tokens_by_secret: dict[str, ACLToken] = {}
+        self.acl_bootstrap_index = 0
         self.indexes: dict[str, int] = {t: 0 for t in TABLES}
         self.latest_index = 0
         self._listeners: list[Callable[[int, set[str]], None]] = []
@@ -128,6 +134,41 @@ class StateStore:
             return []
         return [a for a in self.allocs_by_job.get((ev.Namespace, ev.JobID), {}).values()
                 if a.EvalID == eval_id]
+
+    def namespace_by_name(self, name: str) -> Namespace | None:
+        return self.namespaces.get(name)
+
+    def namespaces_list(self, prefix: str = "") -> list[Namespace]:
+        return sorted((ns for name, ns in self.namespaces.items() if name.startswith(prefix)),
+                      key=lambda ns: ns.Name)
+
+    def namespace_nonterminal_job(self, name: str) -> Job | None:
+        """A job in namespace `name` that is not dead (which blocks deleting it)."""
+        for (ns, _), job in sorted(self.jobs.items()):
+            if ns == name and job.Status != "dead":
+                return job
+        return None
+
+    def acl_policy_by_name(self, name: str) -> ACLPolicy | None:
+        return self.acl_policies.get(name)
+
+    def acl_token_by_accessor(self, accessor_id: str) -> ACLToken | None:
+        return self.acl_tokens.get(accessor_id)
+
+    def acl_token_by_secret(self, secret_id: str) -> ACLToken | None:
+        return self.acl_tokens_by_secret.get(secret_id)
+
+    def put_token(self, token: ACLToken) -> None:
+        old = self.acl_tokens.get(token.AccessorID)
+        if old is not None:
+            self.acl_tokens_by_secret.pop(old.SecretID, None)
+        self.acl_tokens[token.AccessorID] = token
+        self.acl_tokens_by_secret[token.SecretID] = token
+
+    def delete_token(self, accessor_id: str) -> None:
+        token = self.acl_tokens.pop(accessor_id, None)
+        if token is not None:
+            self.acl_tokens_by_secret.pop(token.SecretID, None)
 
     # -- index maintenance used by the FSM ---------------------------------------------
     def node_usage(self, node_id: str) -> NodeUsage | None:

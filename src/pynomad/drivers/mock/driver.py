@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pynomad.client.clock import SYSTEM_CLOCK, Clock
-from pynomad.client.driver import Driver, DriverError, ExitResult, TaskConfig, TaskHandle
+from pynomad.client.driver import (Driver, DriverError, ExecOptions, ExitResult, TaskConfig,
+                                   TaskHandle)
 from pynomad.client.gotime import SECOND, parse_duration
 from pynomad.drivers.executor import FileRotator
 from pynomad.drivers.raw_exec.process import signal_number
@@ -152,6 +153,31 @@ class MockDriver(Driver):
             task.kill_sig = signal_number(sig)
         except ValueError as e:
             raise DriverError(str(e)) from e
+
+    async def exec_streaming(self, handle: TaskHandle, opts: ExecOptions) -> ExitResult:
+        """Nomad's mock exec: runs the task's `exec_command` block (`run_for`,
+        `stdout_string`, `stderr_string`, `exit_code`); the command `showinput` echoes
+        stdin back instead."""
+        task = self._get(handle)
+        if task.result is not None:
+            raise DriverError("task is not running")
+        spec = handle.config.config.get("exec_command")
+        if isinstance(spec, list):
+            spec = spec[0] if spec else None
+        if opts.command == ["showinput"]:
+            data = bytearray()
+            while (chunk := await opts.stdin.get()) is not None:
+                data += chunk
+            spec = {"stdout_string": f"TTY: {str(opts.tty).lower()}\nStdin:\n"
+                                     f"{data.decode(errors='replace')}\n"}
+        if not isinstance(spec, dict):
+            raise DriverError("no exec command is configured")
+        await self.clock.sleep(_dur_s(spec, "run_for"))
+        if spec.get("stdout_string"):
+            await opts.stdout(str(spec["stdout_string"]).encode())
+        if spec.get("stderr_string"):
+            await opts.stderr(str(spec["stderr_string"]).encode())
+        return ExitResult(exit_code=int(spec.get("exit_code", 0) or 0))
 
     def recover(self, handle: TaskHandle) -> bool:
         if handle.config.id in self._tasks:

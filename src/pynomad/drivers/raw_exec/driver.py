@@ -18,11 +18,13 @@ import sys
 import time
 from typing import Any
 
-from pynomad.client.driver import Driver, DriverError, ExitResult, TaskConfig, TaskHandle
+from pynomad.client.driver import (Driver, DriverError, ExecOptions, ExitResult, TaskConfig,
+                                   TaskHandle)
 from pynomad.drivers import executor as _executor_module
 from pynomad.structs import DriverInfo
 
 from . import process as proc
+from .host_exec import exec_host
 
 EXECUTOR_PATH = os.path.abspath(_executor_module.__file__)
 START_TIMEOUT_S = 30.0
@@ -223,6 +225,12 @@ class RawExecDriver(Driver):
             os.kill(handle.state["task_pid"], proc.signal_number(sig))
         except (ValueError, ProcessLookupError) as e:
             raise DriverError(f"failed to signal task: {e}") from e
+
+    async def exec_streaming(self, handle: TaskHandle, opts: ExecOptions) -> ExitResult:
+        if self._status(handle) is not None or not self._task_alive(handle):
+            raise DriverError("task is not running")
+        cfg = handle.config
+        return await exec_host(opts.command, cfg.task_dir, cfg.env, cfg.user, opts)
 
     def recover(self, handle: TaskHandle) -> bool:
         if not handle.state:

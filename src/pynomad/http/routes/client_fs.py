@@ -56,7 +56,13 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
     @r.get("/v1/client/fs/readat/{alloc}")
     async def readat(request):
         path = _resolve(request)
-        offset, limit = int(request.query.get("offset", 0)), int(request.query.get("limit", -1))
+        try:
+            offset = int(request.query.get("offset", 0) or 0)
+            limit = int(request.query.get("limit", -1) or -1)
+        except ValueError:
+            raise BadRequest("offset and limit must be integers") from None
+        if offset < 0:
+            raise BadRequest("offset must be non-negative")
         with open(path, "rb") as f:
             f.seek(offset)
             return web.Response(body=f.read(limit if limit >= 0 else -1), content_type="text/plain")
@@ -71,6 +77,24 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
     @r.get("/v1/client/fs/stat/{alloc}")
     async def stat(request):
         return reply(request, _file_info(_resolve(request)))
+
+    @r.get("/v1/client/fs/stream/{alloc}")
+    async def stream(request):
+        path = _resolve(request)
+        if os.path.isdir(path):
+            raise BadRequest("file is a directory")
+        q = request.query
+        origin = q.get("origin", "start") or "start"
+        if origin not in ("start", "end"):
+            raise BadRequest('origin must be "start" or "end"')
+        try:
+            offset = int(q.get("offset", "0") or 0)
+        except ValueError:
+            raise BadRequest("offset must be an integer") from None
+        follow = q.get("follow", "true").lower() not in ("false", "0")
+        plain = q.get("plain", "false") == "true"
+        rel = os.path.relpath(path, os.path.realpath(_alloc_dir(request)[0]))
+        return await _stream_file(request, path, rel, origin, offset, follow, plain)
 
 
 def _alloc_dir(request):
@@ -152,6 +176,49 @@ async def _stream_logs(request, alloc_dir, alloc_id, task, kind, origin, offset,
             break
     await resp.write_eof()
     return resp
+
+
+async def _stream_file(request, path, rel, origin, offset, follow, plain):
+    """Stream one file as StreamFrames ({"File","Offset","Data"}), following it while asked;
+    a deleted or truncated file ends in a frame with "FileEvent"."""
+    size = os.path.getsize(path)
+    pos = max(0, size - offset) if origin == "end" else min(max(0, offset), size)
+    resp = web.StreamResponse(headers={"Content-Type": "text/plain" if plain else "application/json"})
+    await resp.prepare(request)
+    while True:
+        try:
+            with open(path, "rb") as f:
+                f.seek(0, os.SEEK_END)
+                end = f.tell()
+                if end < pos:
+                    await _event(resp, rel, "file truncated", plain)
+                    pos = 0
+                f.seek(pos)
+                data = f.read()
+        except FileNotFoundError:
+            await _event(resp, rel, "file deleted", plain)
+            break
+        if data:
+            await _send_file(resp, data, pos, rel, plain)
+            pos += len(data)
+        if not follow:
+            break
+        await asyncio.sleep(FOLLOW_POLL_S)
+    await resp.write_eof()
+    return resp
+
+
+async def _send_file(resp, chunk: bytes, offset: int, rel: str, plain: bool) -> None:
+    if plain:
+        await resp.write(chunk)
+        return
+    frame = {"File": rel, "Offset": offset + len(chunk), "Data": base64.b64encode(chunk).decode()}
+    await resp.write(json.dumps(frame).encode())
+
+
+async def _event(resp, rel: str, event: str, plain: bool) -> None:
+    if not plain:
+        await resp.write(json.dumps({"File": rel, "FileEvent": event}).encode())
 
 
 async def _send(resp, chunk: bytes, offset: int, task: str, kind: str, plain: bool) -> None:
