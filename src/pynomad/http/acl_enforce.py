@@ -19,10 +19,13 @@ from aiohttp import web
 from ..acl import ACL, DENY_ALL, MANAGEMENT, PolicyError, parse_policy
 from ..server.errors import Forbidden
 from ..state.acl_objects import ANONYMOUS_POLICY, ACLToken
+from .common import AGENT
 
 PERMISSION_DENIED = "Permission denied"
 TOKEN_NOT_FOUND = "ACL token not found"
 TOKEN_EXPIRED = "ACL token expired"
+ACL_KEY = web.RequestKey("acl", ACL)
+TOKEN_KEY = web.RequestKey("acl_token", object)
 
 
 @dataclass(frozen=True)
@@ -152,16 +155,16 @@ RULES: dict[tuple[str, str], Rule] = {
 
 def request_acl(request: web.Request) -> ACL:
     """The request's compiled ACL (management when ACLs are disabled)."""
-    return request.get("acl", MANAGEMENT)
+    return request.get(ACL_KEY, MANAGEMENT)
 
 
 def request_token(request: web.Request) -> ACLToken | None:
     """The request's token, or None for anonymous requests (or ACLs disabled)."""
-    return request.get("acl_token")
+    return request.get(TOKEN_KEY)
 
 
 def _acl_enabled(request: web.Request) -> bool:
-    server = getattr(request.app["agent"], "server", None)
+    server = getattr(request.app[AGENT], "server", None)
     return bool(getattr(getattr(server, "config", None), "acl_enabled", False))
 
 
@@ -169,10 +172,10 @@ def _acl_enabled(request: web.Request) -> bool:
 async def acl_middleware(request: web.Request, handler):
     if not _acl_enabled(request):
         return await handler(request)
-    server = request.app["agent"].server
+    server = request.app[AGENT].server
     secret = request.headers.get("X-Nomad-Token") or request.query.get("token") or ""
     token, acl = resolve(server, secret)
-    request["acl"], request["acl_token"] = acl, token
+    request[ACL_KEY], request[TOKEN_KEY] = acl, token
     route = request.match_info.route.resource
     if route is None:  # unknown path: let the router answer 404
         return await handler(request)

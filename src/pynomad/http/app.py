@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from .acl_enforce import acl_middleware
-from .common import error_middleware, error_text
+from .common import AGENT, error_middleware, error_text
 from .routes import acl as acl_routes
 from .routes import (agent, agent_monitor, allocs, client_exec, client_fs, client_stats,
                      deployments, job_children, jobs, namespaces, nodes, operator, search,
@@ -30,7 +30,7 @@ def http_app(agent) -> web.Application:
     """Build the API app; `agent` exposes `.server`, `.client` and `.config`."""
     app = web.Application(middlewares=[not_found_middleware, error_middleware, acl_middleware],
                           client_max_size=64 * 1024 * 1024)
-    app["agent"] = agent
+    app[AGENT] = agent
     routes = web.RouteTableDef()
     for module in ROUTE_MODULES:
         module.setup(app, routes)

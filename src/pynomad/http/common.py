@@ -13,6 +13,9 @@ from aiohttp import web
 from ..server.errors import BadRequest, EndpointError
 from ..structs import enc_hook
 
+AGENT = web.AppKey("agent", object)
+"""The application key under which the HTTP app keeps its agent."""
+
 _json = msgspec.json.Encoder(enc_hook=enc_hook)
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)?$")
 _UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}

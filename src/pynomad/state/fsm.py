@@ -27,6 +27,8 @@ JOB_STATUS_PENDING = "pending"
 JOB_STATUS_RUNNING = "running"
 JOB_STATUS_DEAD = "dead"
 
+_CHILD_FIELD = {JOB_STATUS_PENDING: "Pending", JOB_STATUS_RUNNING: "Running",
+                JOB_STATUS_DEAD: "Dead"}
 _SUMMARY_FIELD = {
     ALLOC_CLIENT_PENDING: "Starting", ALLOC_CLIENT_RUNNING: "Running",
     ALLOC_CLIENT_COMPLETE: "Complete", ALLOC_CLIENT_FAILED: "Failed",
@@ -75,6 +77,7 @@ class FSM(OperatorFSMMixin, DeploymentFSMMixin, ACLFSMMixin):
             job.Version = 0
         job.SubmitTime = job.SubmitTime or now
         job.Status = job.Status or JOB_STATUS_PENDING
+        self._count_child(job, existing.Status if existing is not None else None, job.Status)
         st.jobs[key] = job
         versions = st.job_versions.setdefault(key, [])
         versions.append(job)
@@ -110,6 +113,7 @@ class FSM(OperatorFSMMixin, DeploymentFSMMixin, ACLFSMMixin):
         job = st.jobs.get(key)
         if job is not None:
             if entry.Purge:
+                self._count_child(job, job.Status, None)
                 del st.jobs[key]
                 for k in [k for k in st.job_submissions if k[:2] == key]:
                     del st.job_submissions[k]
@@ -128,9 +132,26 @@ class FSM(OperatorFSMMixin, DeploymentFSMMixin, ACLFSMMixin):
             return
         status = self._job_status(job)
         if status != job.Status:
+            self._count_child(job, job.Status, status)
             job.Status = status
             job.ModifyIndex = self._index
             self._tables.add("jobs")
+
+    def _count_child(self, job: Job, old: str | None, new: str | None) -> None:
+        """A periodic or dispatched child's status moves in its parent's summary
+        (`Children`: Pending/Running/Dead)."""
+        if not job.ParentID or old == new:
+            return
+        summary = self.state.job_summaries.get((job.Namespace, job.ParentID))
+        if summary is None:
+            return
+        children = summary.Children
+        if old in _CHILD_FIELD and getattr(children, _CHILD_FIELD[old]) > 0:
+            setattr(children, _CHILD_FIELD[old], getattr(children, _CHILD_FIELD[old]) - 1)
+        if new in _CHILD_FIELD:
+            setattr(children, _CHILD_FIELD[new], getattr(children, _CHILD_FIELD[new]) + 1)
+        summary.ModifyIndex = self._index
+        self._tables.add("job_summary")
 
     def _job_status(self, job: Job) -> str:
         st = self.state
@@ -314,7 +335,9 @@ class FSM(OperatorFSMMixin, DeploymentFSMMixin, ACLFSMMixin):
         for deployment_id in entry.Deployments:
             st.delete_deployment(deployment_id)
         for ns, job_id in entry.Jobs:
-            st.jobs.pop((ns, job_id), None)
+            job = st.jobs.pop((ns, job_id), None)
+            if job is not None:
+                self._count_child(job, job.Status, None)
             st.job_versions.pop((ns, job_id), None)
             st.job_summaries.pop((ns, job_id), None)
         for node_id in entry.Nodes:

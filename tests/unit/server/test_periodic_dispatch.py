@@ -17,9 +17,10 @@ from pynomad.server.errors import BadRequest, NotFound
 from pynomad.server.periodic import (PeriodicDispatch, croniter_spec, derive_job,
                                      derived_job_id, is_periodic_active, launch_time_of,
                                      next_launch)
-from pynomad.structs import (DispatchPayload, DriverInfo, Job, Node, NodeCpuResources,
-                             NodeDiskResources, NodeMemoryResources, NodeResources,
-                             ParameterizedJobConfig, PeriodicConfig, Resources, Task, TaskGroup)
+from pynomad.structs import (Allocation, DispatchPayload, DriverInfo, Job, Node,
+                             NodeCpuResources, NodeDiskResources, NodeMemoryResources,
+                             NodeResources, ParameterizedJobConfig, PeriodicConfig, Resources,
+                             Task, TaskGroup)
 
 S = 1_000_000_000
 T0 = 1_700_000_000 * S  # 2023-11-14T22:13:20Z
@@ -296,6 +297,13 @@ def test_dispatch_creates_a_child_batch_job(run):
         assert ev.JobID == child_id and ev.CreateIndex == out["EvalCreateIndex"]
         await settle(server)
         assert len(server.state.allocs_by_job_id("default", child_id)) == 1
+        children = server.state.job_summary("default", "fn").Children
+        assert (children.Pending, children.Running, children.Dead) == (0, 1, 0)
+        [alloc] = server.state.allocs_by_job_id("default", child_id)
+        await server.nodes.update_allocs([Allocation(ID=alloc.ID, NodeID=alloc.NodeID,
+                                                     ClientStatus="complete")])
+        children = server.state.job_summary("default", "fn").Children
+        assert (children.Pending, children.Running, children.Dead) == (0, 0, 1)
         # the parent stays a template: unchanged and never evaluated
         assert server.state.job_by_id("default", "fn").Meta == {"k": "parent", "p": "1"}
         assert server.state.evals_by_job_id("default", "fn") == []

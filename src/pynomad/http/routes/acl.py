@@ -12,7 +12,7 @@ from ...server.errors import BadRequest, Forbidden, NotFound
 from ...state.acl_objects import ACLPolicy, ACLToken
 from ...structs import Base, to_builtins
 from ..acl_enforce import PERMISSION_DENIED, request_acl, request_token
-from ..common import decode_body, query_options, reply
+from ..common import AGENT, decode_body, query_options, reply
 from .namespaces import reply_empty
 
 
@@ -27,12 +27,12 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
         secret = ""
         if (await request.read()).strip():
             secret = (await decode_body(request, BootstrapRequest)).BootstrapSecret
-        token = await request.app["agent"].server.acl.bootstrap(secret)
+        token = await request.app[AGENT].server.acl.bootstrap(secret)
         return reply(request, to_builtins(token), token.ModifyIndex)
 
     @r.get("/v1/acl/policies")
     async def list_policies(request):
-        server, q = request.app["agent"].server, query_options(request)
+        server, q = request.app[AGENT].server, query_options(request)
         index = await server.watcher.wait(("acl_policy",), q.index, q.wait)
         policies = server.acl.list_policies(q.prefix)
         if not request_acl(request).management:
@@ -42,7 +42,7 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
 
     @r.get("/v1/acl/policy/{name}")
     async def get_policy(request):
-        server, q, name = request.app["agent"].server, query_options(request), \
+        server, q, name = request.app[AGENT].server, query_options(request), \
             request.match_info["name"]
         index = await server.watcher.wait(("acl_policy",), q.index, q.wait)
         if not request_acl(request).management:
@@ -63,18 +63,18 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
             parse_policy(policy.Rules)
         except PolicyError as err:
             raise BadRequest(f"policy {json.dumps(name)} invalid: {err}") from None
-        index = await request.app["agent"].server.acl.upsert_policies([policy])
+        index = await request.app[AGENT].server.acl.upsert_policies([policy])
         return reply_empty(index)
 
     @r.delete("/v1/acl/policy/{name}")
     async def delete_policy(request):
-        index = await request.app["agent"].server.acl.delete_policies(
+        index = await request.app[AGENT].server.acl.delete_policies(
             [request.match_info["name"]])
         return reply_empty(index)
 
     @r.get("/v1/acl/tokens")
     async def list_tokens(request):
-        server, q = request.app["agent"].server, query_options(request)
+        server, q = request.app[AGENT].server, query_options(request)
         index = await server.watcher.wait(("acl_token",), q.index, q.wait)
         return reply(request, [t.stub() for t in server.acl.list_tokens(q.prefix)], index)
 
@@ -84,12 +84,12 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
         token = await _decode_token(request)
         if token.AccessorID:
             raise BadRequest("Accessor ID must be empty on token creation")
-        stored = await request.app["agent"].server.acl.upsert_token(token)
+        stored = await request.app[AGENT].server.acl.upsert_token(token)
         return reply(request, to_builtins(stored), stored.ModifyIndex)
 
     @r.get("/v1/acl/token/self")
     async def token_self(request):
-        server = request.app["agent"].server
+        server = request.app[AGENT].server
         server.acl.require_enabled()
         token = request_token(request)
         if token is None:
@@ -98,7 +98,7 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
 
     @r.get("/v1/acl/token/{accessor}")
     async def get_token(request):
-        server, q = request.app["agent"].server, query_options(request)
+        server, q = request.app[AGENT].server, query_options(request)
         accessor = request.match_info["accessor"]
         index = await server.watcher.wait(("acl_token",), q.index, q.wait)
         if not request_acl(request).management:
@@ -115,7 +115,7 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
         if token.AccessorID and token.AccessorID != accessor:
             raise BadRequest("Token accessor ID does not match request path")
         token.AccessorID = accessor
-        server = request.app["agent"].server
+        server = request.app[AGENT].server
         if server.state.acl_token_by_accessor(accessor) is None and server.acl.enabled:
             raise NotFound("ACL token not found")
         stored = await server.acl.upsert_token(token)
@@ -123,7 +123,7 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
 
     @r.delete("/v1/acl/token/{accessor}")
     async def delete_token(request):
-        index = await request.app["agent"].server.acl.delete_tokens(
+        index = await request.app[AGENT].server.acl.delete_tokens(
             [request.match_info["accessor"]])
         return reply_empty(index)
 

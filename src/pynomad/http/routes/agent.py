@@ -7,17 +7,17 @@ import time
 from aiohttp import web
 
 from ... import __version__
-from ..common import reply
+from ..common import AGENT, reply
 
 
 def setup(app: web.Application, r: web.RouteTableDef) -> None:
     @r.get("/v1/agent/self")
     async def agent_self(request):
-        return reply(request, request.app["agent"].self_info())
+        return reply(request, request.app[AGENT].self_info())
 
     @r.get("/v1/agent/members")
     async def members(request):
-        agent = request.app["agent"]
+        agent = request.app[AGENT]
         return reply(request, {"ServerName": agent.config.name,
                                "ServerRegion": agent.config.region,
                                "ServerDC": agent.config.datacenter,
@@ -25,11 +25,11 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
 
     @r.get("/v1/agent/servers")
     async def servers(request):
-        return reply(request, request.app["agent"].client_servers())
+        return reply(request, request.app[AGENT].client_servers())
 
     @r.get("/v1/agent/health")
     async def health(request):
-        agent = request.app["agent"]
+        agent = request.app[AGENT]
         out = {}
         if agent.client is not None:
             out["client"] = {"ok": True, "message": "ok"}
@@ -39,25 +39,25 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
 
     @r.get("/v1/status/leader")
     async def leader(request):
-        return reply(request, request.app["agent"].config.rpc_advertise)
+        return reply(request, request.app[AGENT].config.rpc_advertise)
 
     @r.get("/v1/status/peers")
     async def peers(request):
-        return reply(request, [request.app["agent"].config.rpc_advertise])
+        return reply(request, [request.app[AGENT].config.rpc_advertise])
 
     @r.get("/v1/regions")
     async def regions(request):
-        return reply(request, [request.app["agent"].config.region])
+        return reply(request, [request.app[AGENT].config.region])
 
     @r.route("PUT", "/v1/system/gc")
     @r.post("/v1/system/gc")
     async def system_gc(request):
-        await request.app["agent"].server.force_gc()
+        await request.app[AGENT].server.force_gc()
         return reply(request, None)
 
     @r.get("/v1/metrics")
     async def metrics(request):
-        agent = request.app["agent"]
+        agent = request.app[AGENT]
         gauges = agent.metrics_gauges()
         if request.query.get("format") == "prometheus":
             lines = []

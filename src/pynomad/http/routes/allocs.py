@@ -8,14 +8,14 @@ from aiohttp import web
 from ...server.alloc_endpoint import stop_alloc
 from ...server.errors import NotFound
 from ...structs import to_builtins
-from ..common import prefix_match, query_options, reply
+from ..common import AGENT, prefix_match, query_options, reply
 from ..stubs import alloc_stub
 
 
 def setup(app: web.Application, r: web.RouteTableDef) -> None:
     @r.get("/v1/allocations")
     async def list_allocs(request):
-        agent, q = request.app["agent"], query_options(request)
+        agent, q = request.app[AGENT], query_options(request)
         index = await agent.server.watcher.wait(("allocs",), q.index, q.wait)
         allocs = [a for a in agent.server.state.allocs.values()
                   if q.namespace in ("*", a.Namespace)]
@@ -24,7 +24,7 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
 
     @r.get("/v1/allocation/{id}")
     async def get_alloc(request):
-        agent, q = request.app["agent"], query_options(request)
+        agent, q = request.app[AGENT], query_options(request)
         index = await agent.server.watcher.wait(("allocs",), q.index, q.wait)
         alloc = agent.server.state.alloc_by_id(request.match_info["id"])
         if alloc is None:
@@ -34,14 +34,14 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
     @r.route("PUT", "/v1/allocation/{id}/stop")
     @r.post("/v1/allocation/{id}/stop")
     async def stop_alloc_route(request):
-        server = request.app["agent"].server
+        server = request.app[AGENT].server
         no_delay = request.query.get("no_shutdown_delay", "false").lower() in ("true", "1")
         out = await stop_alloc(server, request.match_info["id"], no_delay)
         return reply(request, out, out["Index"])
 
     @r.get("/v1/evaluations")
     async def list_evals(request):
-        agent, q = request.app["agent"], query_options(request)
+        agent, q = request.app[AGENT], query_options(request)
         index = await agent.server.watcher.wait(("evals",), q.index, q.wait)
         evals = [ev for ev in agent.server.state.evals.values()
                  if q.namespace in ("*", ev.Namespace)]
@@ -55,7 +55,7 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
 
     @r.get("/v1/evaluation/{id}")
     async def get_eval(request):
-        agent, q = request.app["agent"], query_options(request)
+        agent, q = request.app[AGENT], query_options(request)
         index = await agent.server.watcher.wait(("evals",), q.index, q.wait)
         ev = agent.server.state.eval_by_id(request.match_info["id"])
         if ev is None:
@@ -64,7 +64,7 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
 
     @r.get("/v1/evaluation/{id}/allocations")
     async def eval_allocs(request):
-        agent, q = request.app["agent"], query_options(request)
+        agent, q = request.app[AGENT], query_options(request)
         index = await agent.server.watcher.wait(("allocs",), q.index, q.wait)
         allocs = agent.server.state.allocs_by_eval(request.match_info["id"])
         return reply(request, [alloc_stub(a) for a in allocs], index)

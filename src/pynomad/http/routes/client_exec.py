@@ -26,6 +26,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from ...client.driver import DriverError, ExecOptions
 from ...server.errors import BadRequest, NotFound
+from ..common import AGENT
 
 log = logging.getLogger("pynomad.http.exec")
 CLOSE_REASON_MAX = 120          # a close frame's reason is at most 123 bytes
@@ -44,7 +45,7 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
 
 def _validate(request):
     """The task runner, command and tty flag of a well-formed exec request."""
-    agent = request.app["agent"]
+    agent = request.app[AGENT]
     alloc_id = request.match_info["alloc"]
     q = request.query
     client = getattr(agent, "client", None)

@@ -14,7 +14,7 @@ import time
 from aiohttp import web
 
 from ...server.errors import BadRequest, NotFound
-from ..common import reply
+from ..common import AGENT, reply
 
 FOLLOW_POLL_S = 0.2
 
@@ -98,7 +98,7 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
 
 
 def _alloc_dir(request):
-    agent = request.app["agent"]
+    agent = request.app[AGENT]
     alloc_id = request.match_info["alloc"]
     alloc = agent.server.state.alloc_by_id(alloc_id) if agent.server else None
     if alloc is None:
@@ -152,7 +152,7 @@ def _read_all(files: list[str]) -> bytes:
 
 
 async def _stream_logs(request, alloc_dir, alloc_id, task, kind, origin, offset, follow, plain):
-    agent = request.app["agent"]
+    agent = request.app[AGENT]
     data = _read_all(_log_files(alloc_dir, task, kind))
     if origin == "end":
         pos = max(0, len(data) - offset)

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from ...client.driver import DriverError
 from ...server.errors import BadRequest, NotFound
-from ..common import decode_body, reply
+from ..common import AGENT, decode_body, reply
 
 MEASURED_MEM = ["RSS", "Swap"]
 MEASURED_CPU = ["System Mode", "User Mode", "Percent"]
@@ -19,7 +19,7 @@ MEASURED_CPU = ["System Mode", "User Mode", "Percent"]
 def setup(app: web.Application, r: web.RouteTableDef) -> None:
     @r.get("/v1/client/allocation/{alloc}/stats")
     async def alloc_stats(request):
-        client = request.app["agent"].client
+        client = request.app[AGENT].client
         runner = client.alloc_runner(request.match_info["alloc"]) if client else None
         if runner is None:
             raise NotFound("Unknown allocation")
@@ -45,13 +45,13 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
 
     @r.get("/v1/client/stats")
     async def host_stats(request):
-        if request.app["agent"].client is None:
+        if request.app[AGENT].client is None:
             raise NotFound("Nomad client is not enabled on this agent")
         return reply(request, _host_stats())
 
 
 async def _runner_and_body(request):
-    client = request.app["agent"].client
+    client = request.app[AGENT].client
     runner = client.alloc_runner(request.match_info["alloc"]) if client else None
     if runner is None:
         raise NotFound("Unknown allocation")

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from ...server.errors import BadRequest, NotFound
 from ...structs import Base, Deployment, to_builtins
-from ..common import decode_body, query_options, reply
+from ..common import AGENT, decode_body, query_options, reply
 from ..stubs import alloc_stub
 
 _HEX = re.compile(r"^[0-9a-fA-F]*$")
@@ -44,7 +44,7 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
 def setup_reads(r: web.RouteTableDef) -> None:
     @r.get("/v1/deployments")
     async def list_deployments(request):
-        agent, q = request.app["agent"], query_options(request)
+        agent, q = request.app[AGENT], query_options(request)
         index = await agent.server.watcher.wait(("deployment",), q.index, q.wait)
         deps = [d for d in agent.server.state.deployments.values()
                 if q.namespace in ("*", d.Namespace)]
@@ -64,7 +64,7 @@ def setup_reads(r: web.RouteTableDef) -> None:
 
     @r.get("/v1/deployment/{id}")
     async def get_deployment(request):
-        agent, q = request.app["agent"], query_options(request)
+        agent, q = request.app[AGENT], query_options(request)
         index = await agent.server.watcher.wait(("deployment",), q.index, q.wait)
         dep = agent.server.state.deployment_by_id(request.match_info["id"])
         if dep is None:
@@ -73,7 +73,7 @@ def setup_reads(r: web.RouteTableDef) -> None:
 
     @r.get("/v1/deployment/allocations/{id}")
     async def deployment_allocs(request):
-        agent, q = request.app["agent"], query_options(request)
+        agent, q = request.app[AGENT], query_options(request)
         index = await agent.server.watcher.wait(("allocs",), q.index, q.wait)
         dep = agent.server.state.deployment_by_id(request.match_info["id"])
         allocs = agent.server.state.allocs_by_deployment(dep) if dep is not None else []
@@ -88,7 +88,7 @@ def setup_writes(r: web.RouteTableDef) -> None:
         dep_id = request.match_info["id"]
         req = await decode_body(request, DeploymentPauseRequest)
         _check_id(req.DeploymentID, dep_id)
-        out = await request.app["agent"].server.deployments.pause(dep_id, req.Pause)
+        out = await request.app[AGENT].server.deployments.pause(dep_id, req.Pause)
         return reply(request, out, out.get("Index"))
 
     @r.route("PUT", "/v1/deployment/promote/{id}")
@@ -97,7 +97,7 @@ def setup_writes(r: web.RouteTableDef) -> None:
         dep_id = request.match_info["id"]
         req = await decode_body(request, DeploymentPromoteRequest)
         _check_id(req.DeploymentID, dep_id)
-        out = await request.app["agent"].server.deployments.promote(dep_id, req.All,
+        out = await request.app[AGENT].server.deployments.promote(dep_id, req.All,
                                                                     list(req.Groups or []))
         return reply(request, out, out.get("Index"))
 
@@ -110,7 +110,7 @@ def setup_writes(r: web.RouteTableDef) -> None:
             req = await decode_body(request, DeploymentFailRequest)
             if req.DeploymentID and req.DeploymentID != dep_id:
                 raise BadRequest("Deployment ID does not match")
-        out = await request.app["agent"].server.deployments.fail(dep_id)
+        out = await request.app[AGENT].server.deployments.fail(dep_id)
         return reply(request, out, out.get("Index"))
 
     @r.route("PUT", "/v1/deployment/allocation-health/{id}")
@@ -119,7 +119,7 @@ def setup_writes(r: web.RouteTableDef) -> None:
         dep_id = request.match_info["id"]
         req = await decode_body(request, DeploymentAllocHealthRequest)
         _check_id(req.DeploymentID, dep_id)
-        out = await request.app["agent"].server.deployments.set_alloc_health(
+        out = await request.app[AGENT].server.deployments.set_alloc_health(
             dep_id, list(req.HealthyAllocationIDs or []), list(req.UnhealthyAllocationIDs or []))
         return reply(request, out, out.get("Index"))
 
@@ -127,7 +127,7 @@ def setup_writes(r: web.RouteTableDef) -> None:
 def setup_job_reads(r: web.RouteTableDef) -> None:
     @r.get("/v1/job/{id}/deployments")
     async def job_deployments(request):
-        agent, q = request.app["agent"], query_options(request)
+        agent, q = request.app[AGENT], query_options(request)
         index = await agent.server.watcher.wait(("deployment",), q.index, q.wait)
         st, job_id = agent.server.state, request.match_info["id"]
         deps = st.deployments_by_job_id(q.namespace, job_id)
@@ -140,7 +140,7 @@ def setup_job_reads(r: web.RouteTableDef) -> None:
 
     @r.get("/v1/job/{id}/deployment")
     async def job_latest_deployment(request):
-        agent, q = request.app["agent"], query_options(request)
+        agent, q = request.app[AGENT], query_options(request)
         index = await agent.server.watcher.wait(("deployment",), q.index, q.wait)
         dep = agent.server.state.latest_deployment_by_job_id(q.namespace, request.match_info["id"])
         # Nomad replies 200 with JSON null when the job has no deployment

@@ -7,7 +7,7 @@ from aiohttp import web
 from ...server.dispatch import decode_payload
 from ...server.errors import BadRequest
 from ...structs import Base
-from ..common import decode_body, query_options, reply
+from ..common import AGENT, decode_body, query_options, reply
 
 
 class JobDispatchRequest(Base, forbid_unknown_fields=False):
@@ -23,7 +23,7 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
     @r.post("/v1/job/{id}/periodic/force")
     async def periodic_force(request):
         q = query_options(request)
-        out = await request.app["agent"].server.periodic.force(q.namespace,
+        out = await request.app[AGENT].server.periodic.force(q.namespace,
                                                                request.match_info["id"])
         return reply(request, out, out["Index"])
 
@@ -35,7 +35,7 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
         if req.JobID and req.JobID != job_id:
             raise BadRequest("Job ID does not match")
         token = request.query.get("idempotency_token") or req.IdempotencyToken
-        out = await request.app["agent"].server.dispatcher.dispatch(
+        out = await request.app[AGENT].server.dispatcher.dispatch(
             q.namespace, job_id, decode_payload(req.Payload), req.Meta,
             req.IdPrefixTemplate, token)
         return reply(request, out, out["Index"])

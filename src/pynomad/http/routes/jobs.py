@@ -10,7 +10,7 @@ from aiohttp import web
 from ...server.errors import BadRequest, NotFound
 from ...server.job_endpoint import prepare_job
 from ...structs import Base, Job, JobSubmission, ValidationError, canonicalize, to_builtins, validate_job
-from ..common import decode_body, prefix_match, query_options, reply
+from ..common import AGENT, decode_body, prefix_match, query_options, reply
 from ..stubs import alloc_stub, job_stub
 
 
@@ -81,7 +81,7 @@ class JobsParseRequest(Base):
 def setup(app: web.Application, r: web.RouteTableDef) -> None:
     @r.get("/v1/jobs")
     async def list_jobs(request):
-        agent = request.app["agent"]
+        agent = request.app[AGENT]
         st, q = agent.server.state, query_options(request)
         index = await agent.server.watcher.wait(("jobs", "job_summary"), q.index, q.wait)
         jobs = prefix_match(st.jobs_by_namespace(q.namespace), q.prefix)
@@ -105,14 +105,14 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
         except JobspecError as err:
             raise BadRequest(str(err)) from None
         if req.Canonicalize:
-            job = to_builtins(canonicalize(_convert_job(job), request.app["agent"].server.config.region))
+            job = to_builtins(canonicalize(_convert_job(job), request.app[AGENT].server.config.region))
         return reply(request, job)
 
     @r.route("PUT", "/v1/validate/job")
     @r.post("/v1/validate/job")
     async def validate(request):
         req = await decode_body(request, JobRegisterRequest)
-        job = canonicalize(req.Job, request.app["agent"].server.config.region)
+        job = canonicalize(req.Job, request.app[AGENT].server.config.region)
         errors: list[str] = []
         try:
             validate_job(job)
@@ -126,7 +126,7 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
 
     @r.get("/v1/job/{id}")
     async def get_job(request):
-        agent = request.app["agent"]
+        agent = request.app[AGENT]
         q = query_options(request)
         index = await agent.server.watcher.wait(("jobs",), q.index, q.wait)
         return reply(request, to_builtins(_job(request)), index)
@@ -140,12 +140,12 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
     async def deregister(request):
         q = query_options(request)
         purge = request.query.get("purge", "false").lower() in ("true", "1")
-        out = await request.app["agent"].server.jobs.deregister(q.namespace, request.match_info["id"], purge)
+        out = await request.app[AGENT].server.jobs.deregister(q.namespace, request.match_info["id"], purge)
         return reply(request, out, out["Index"])
 
     @r.get("/v1/job/{id}/allocations")
     async def job_allocs(request):
-        agent, q = request.app["agent"], query_options(request)
+        agent, q = request.app[AGENT], query_options(request)
         index = await agent.server.watcher.wait(("allocs",), q.index, q.wait)
         allocs = agent.server.state.allocs_by_job_id(q.namespace, request.match_info["id"])
         if request.query.get("all", "false") != "true":
@@ -157,7 +157,7 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
 
     @r.get("/v1/job/{id}/evaluations")
     async def job_evals(request):
-        agent, q = request.app["agent"], query_options(request)
+        agent, q = request.app[AGENT], query_options(request)
         index = await agent.server.watcher.wait(("evals",), q.index, q.wait)
         evals = agent.server.state.evals_by_job_id(q.namespace, request.match_info["id"])
         evals.sort(key=lambda ev: ev.CreateIndex, reverse=True)
@@ -165,7 +165,7 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
 
     @r.get("/v1/job/{id}/summary")
     async def job_summary(request):
-        agent, q = request.app["agent"], query_options(request)
+        agent, q = request.app[AGENT], query_options(request)
         index = await agent.server.watcher.wait(("job_summary",), q.index, q.wait)
         summary = agent.server.state.job_summary(q.namespace, request.match_info["id"])
         if summary is None:
@@ -174,7 +174,7 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
 
     @r.get("/v1/job/{id}/versions")
     async def job_versions(request):
-        agent, q = request.app["agent"], query_options(request)
+        agent, q = request.app[AGENT], query_options(request)
         index = await agent.server.watcher.wait(("job_versions",), q.index, q.wait)
         versions = agent.server.state.job_versions_of(q.namespace, request.match_info["id"])
         if not versions:
@@ -188,8 +188,8 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
             version = int(request.query["version"])
         except (KeyError, ValueError):
             raise BadRequest("version must be set to an integer") from None
-        index = await request.app["agent"].server.watcher.wait(("jobs",), q.index, q.wait)
-        sub = request.app["agent"].server.state.job_submission(q.namespace, request.match_info["id"],
+        index = await request.app[AGENT].server.watcher.wait(("jobs",), q.index, q.wait)
+        sub = request.app[AGENT].server.state.job_submission(q.namespace, request.match_info["id"],
                                                               version)
         if sub is None:
             raise NotFound("job source not found")
@@ -203,7 +203,7 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
         if (await request.read()).strip():
             req = await decode_body(request, JobEvaluateRequest)
             force = bool(req.EvalOptions and req.EvalOptions.ForceReschedule)
-        out = await request.app["agent"].server.jobs.evaluate(
+        out = await request.app[AGENT].server.jobs.evaluate(
             q.namespace, request.match_info["id"], force)
         return reply(request, out, out["Index"])
 
@@ -213,7 +213,7 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
         q, job_id = query_options(request), request.match_info["id"]
         req = await decode_body(request, JobRevertRequest)
         _check_job_id(req.JobID, job_id)
-        out = await request.app["agent"].server.jobs.revert(
+        out = await request.app[AGENT].server.jobs.revert(
             q.namespace, job_id, req.JobVersion, req.EnforcePriorVersion)
         return reply(request, out, out["Index"])
 
@@ -223,13 +223,13 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
         q, job_id = query_options(request), request.match_info["id"]
         req = await decode_body(request, JobStabilityRequest)
         _check_job_id(req.JobID, job_id)
-        out = await request.app["agent"].server.jobs.set_stability(
+        out = await request.app[AGENT].server.jobs.set_stability(
             q.namespace, job_id, req.JobVersion, req.Stable)
         return reply(request, out, out["Index"])
 
     @r.get("/v1/job/{id}/scale")
     async def scale_status(request):
-        agent, q = request.app["agent"], query_options(request)
+        agent, q = request.app[AGENT], query_options(request)
         index = await agent.server.watcher.wait(("jobs", "allocs"), q.index, q.wait)
         out = agent.server.jobs.scale_status(q.namespace, request.match_info["id"])
         return reply(request, out, index)
@@ -239,7 +239,7 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
     async def scale(request):
         q, job_id = query_options(request), request.match_info["id"]
         req = await decode_body(request, ScalingRequest)
-        out = await request.app["agent"].server.jobs.scale(
+        out = await request.app[AGENT].server.jobs.scale(
             q.namespace, job_id, req.Target, req.Count, req.Message, req.Error, req.Meta,
             req.JobModifyIndex)
         return reply(request, out, out["Index"])
@@ -259,7 +259,7 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
             raise BadRequest("Job ID does not match")
         if not job.Namespace:
             job.Namespace = req.Namespace or query_options(request).namespace
-        out = await plan_job(request.app["agent"].server, job, req.Diff)
+        out = await plan_job(request.app[AGENT].server, job, req.Diff)
         return reply(request, out, out["Index"])
 
 
@@ -274,7 +274,7 @@ def _submission(data) -> JobSubmission | None:
 
 def _job(request) -> Job:
     q = query_options(request)
-    job = request.app["agent"].server.state.job_by_id(q.namespace, request.match_info["id"])
+    job = request.app[AGENT].server.state.job_by_id(q.namespace, request.match_info["id"])
     if job is None:
         raise NotFound("job not found")
     return job
@@ -306,7 +306,7 @@ async def _register(request, path_id: str | None):
     q = query_options(request)
     if not job.Namespace:
         job.Namespace = req.Namespace or q.namespace
-    server = request.app["agent"].server
+    server = request.app[AGENT].server
     prepare_job(job, server.config.region)
     out = await server.jobs.register(job, req.EnforceIndex, req.JobModifyIndex,
                                      _submission(req.Submission))

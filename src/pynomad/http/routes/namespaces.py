@@ -7,7 +7,7 @@ from aiohttp import web
 from ...server.errors import BadRequest
 from ...state.acl_objects import Namespace
 from ...structs import to_builtins
-from ..common import decode_body, query_options, reply
+from ..common import AGENT, decode_body, query_options, reply
 
 
 def reply_empty(index: int) -> web.Response:
@@ -18,13 +18,13 @@ def reply_empty(index: int) -> web.Response:
 def setup(app: web.Application, r: web.RouteTableDef) -> None:
     @r.get("/v1/namespaces")
     async def list_namespaces(request):
-        server, q = request.app["agent"].server, query_options(request)
+        server, q = request.app[AGENT].server, query_options(request)
         index = await server.watcher.wait(("namespaces",), q.index, q.wait)
         return reply(request, to_builtins(server.namespaces.list(q.prefix)), index)
 
     @r.get("/v1/namespace/{name}")
     async def get_namespace(request):
-        server, q = request.app["agent"].server, query_options(request)
+        server, q = request.app[AGENT].server, query_options(request)
         index = await server.watcher.wait(("namespaces",), q.index, q.wait)
         return reply(request, to_builtins(server.namespaces.get(request.match_info["name"])),
                      index)
@@ -41,7 +41,7 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
 
     @r.delete("/v1/namespace/{name}")
     async def delete_namespace(request):
-        server = request.app["agent"].server
+        server = request.app[AGENT].server
         index = await server.namespaces.delete([request.match_info["name"]])
         return reply_empty(index)
 
@@ -50,5 +50,5 @@ async def _upsert(request, name: str) -> web.Response:
     ns = await decode_body(request, Namespace)
     if name and ns.Name != name:
         raise BadRequest("Namespace name does not match request path")
-    index = await request.app["agent"].server.namespaces.upsert([ns])
+    index = await request.app[AGENT].server.namespaces.upsert([ns])
     return reply_empty(index)

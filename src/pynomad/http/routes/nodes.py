@@ -6,7 +6,7 @@ from aiohttp import web
 
 from ...server.errors import NotFound
 from ...structs import Base, DrainStrategy, to_builtins
-from ..common import decode_body, prefix_match, query_options, reply
+from ..common import AGENT, decode_body, prefix_match, query_options, reply
 from ..stubs import node_stub, node_view
 
 
@@ -15,7 +15,7 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
 
     @r.get("/v1/nodes")
     async def list_nodes(request):
-        agent, q = request.app["agent"], query_options(request)
+        agent, q = request.app[AGENT], query_options(request)
         index = await agent.server.watcher.wait(("nodes",), q.index, q.wait)
         nodes = prefix_match(sorted(agent.server.state.nodes_list(), key=lambda n: n.ID), q.prefix)
         with_res = request.query.get("resources") == "true"
@@ -23,7 +23,7 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
 
     @r.get("/v1/node/{id}")
     async def get_node(request):
-        agent, q = request.app["agent"], query_options(request)
+        agent, q = request.app[AGENT], query_options(request)
         index = await agent.server.watcher.wait(("nodes",), q.index, q.wait)
         node = agent.server.state.node_by_id(request.match_info["id"])
         if node is None:
@@ -32,7 +32,7 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
 
     @r.get("/v1/node/{id}/allocations")
     async def node_allocs(request):
-        agent, q = request.app["agent"], query_options(request)
+        agent, q = request.app[AGENT], query_options(request)
         index = await agent.server.watcher.wait(("allocs",), q.index, q.wait)
         if agent.server.state.node_by_id(request.match_info["id"]) is None:
             raise NotFound("node not found")
@@ -63,7 +63,7 @@ def setup_operator_actions(r: web.RouteTableDef) -> None:
     @r.post("/v1/node/{id}/eligibility")
     async def eligibility(request):
         req = await decode_body(request, EligibilityRequest)
-        out = await request.app["agent"].server.nodes.update_eligibility(
+        out = await request.app[AGENT].server.nodes.update_eligibility(
             request.match_info["id"], req.Eligibility)
         return reply(request, out, out["Index"])
 
@@ -75,12 +75,12 @@ def setup_operator_actions(r: web.RouteTableDef) -> None:
         if req.DrainSpec is not None:
             spec = DrainStrategy(Deadline=req.DrainSpec.Deadline,
                                  IgnoreSystemJobs=req.DrainSpec.IgnoreSystemJobs)
-        out = await request.app["agent"].server.nodes.update_drain(
+        out = await request.app[AGENT].server.nodes.update_drain(
             request.match_info["id"], spec, req.MarkEligible, req.Meta)
         return reply(request, out, out["Index"])
 
     @r.route("PUT", "/v1/node/{id}/evaluate")
     @r.post("/v1/node/{id}/evaluate")
     async def evaluate(request):
-        out = await request.app["agent"].server.nodes.evaluate(request.match_info["id"])
+        out = await request.app[AGENT].server.nodes.evaluate(request.match_info["id"])
         return reply(request, out, out["Index"])

@@ -6,13 +6,13 @@ from aiohttp import web
 
 from ...server.errors import BadRequest
 from ...state.operator import SchedulerConfiguration
-from ..common import decode_body, reply
+from ..common import AGENT, decode_body, reply
 
 
 def setup(app: web.Application, r: web.RouteTableDef) -> None:
     @r.get("/v1/operator/scheduler/configuration")
     async def get_config(request):
-        out = request.app["agent"].server.operator.get_scheduler_config()
+        out = request.app[AGENT].server.operator.get_scheduler_config()
         return reply(request, out, out["Index"])
 
     @r.route("PUT", "/v1/operator/scheduler/configuration")
@@ -27,5 +27,5 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
             except ValueError:
                 raise BadRequest(f"Error parsing cas value: {request.query['cas']!r}") from None
         cfg = await decode_body(request, SchedulerConfiguration)
-        out = await request.app["agent"].server.operator.set_scheduler_config(cfg, cas)
+        out = await request.app[AGENT].server.operator.set_scheduler_config(cfg, cas)
         return reply(request, out, out["Index"])

@@ -15,7 +15,7 @@ from aiohttp import web
 from ...server.errors import BadRequest
 from ...state import StateStore
 from ...structs import Base
-from ..common import decode_body, query_options, reply
+from ..common import AGENT, decode_body, query_options, reply
 from .deployments import _id_prefix
 
 TRUNCATE_LIMIT = 20  # Nomad's truncateLimit
@@ -39,7 +39,7 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
     async def prefix_search(request):
         req = await decode_body(request, SearchRequest)
         q = query_options(request)
-        state = request.app["agent"].server.state
+        state = request.app[AGENT].server.state
         out = prefix_search_state(state, q.namespace, req.Prefix, req.Context)
         return reply(request, out, out["Index"])
 

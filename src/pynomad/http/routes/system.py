@@ -5,12 +5,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from ...server.system_endpoint import reconcile_summaries
-from ..common import reply
+from ..common import AGENT, reply
 
 
 def setup(app: web.Application, r: web.RouteTableDef) -> None:
     @r.route("PUT", "/v1/system/reconcile/summaries")
     @r.post("/v1/system/reconcile/summaries")
     async def reconcile(request):
-        out = await reconcile_summaries(request.app["agent"].server)
+        out = await reconcile_summaries(request.app[AGENT].server)
         return reply(request, None, out["Index"])
