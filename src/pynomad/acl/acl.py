@@ -20,14 +20,17 @@ class ACL:
         self.host_volumes: dict[str, set[str]] = {}
         self.node_pools: dict[str, set[str]] = {}
         self.simple: dict[str, str] = {}
+        self.variables: dict[str, dict[str, set[str]]] = {}  # ns -> path glob -> caps
 
     # -- construction ---------------------------------------------------------------------
     @classmethod
     def compile(cls, policies: Iterable[Policy]) -> "ACL":
+        from .variables import merge_variables
         acl = cls()
         for pol in policies:
             for rule in pol.namespaces:
                 _merge(acl.namespaces, rule.name, expand_namespace(rule))
+                merge_variables(acl.variables, rule)
             for rule in pol.host_volumes:
                 _merge(acl.host_volumes, rule.name, expand_labeled(rule, HOST_VOLUME_POLICIES))
             for rule in pol.node_pools:

@@ -40,6 +40,9 @@ def build_config(args: list[str]) -> AgentConfig:
         import socket
 
         cfg.name = socket.gethostname()
+    from . import tls
+
+    tls.validate(tls.settings(cfg.extra))
     return cfg
 
 

@@ -16,6 +16,7 @@ from .. import __version__
 from ..http.app import http_app
 from ..server import Server, ServerConfig
 from ..server.rpc import rpc_app
+from . import tls as tlsmod
 from .config import AgentConfig, ConfigError
 
 log = logging.getLogger("pynomad.agent")
@@ -24,6 +25,7 @@ log = logging.getLogger("pynomad.agent")
 class Agent:
     def __init__(self, config: AgentConfig) -> None:
         self.config = config
+        self.tls = tlsmod.settings(config.extra)
         self.server: Server | None = None
         self.client = None
         self._runners: list[web.AppRunner] = []
@@ -32,14 +34,17 @@ class Agent:
 
     # -- lifecycle ----------------------------------------------------------------------
     async def start(self) -> None:
-        cfg = self.config
+        cfg, tls = self.config, self.tls
+        # Build every TLS context first: a bad certificate stops the agent before it listens.
+        http_ssl = tlsmod.http_server_context(tls) if tls.http else None
+        rpc_ssl = tlsmod.rpc_server_context(tls) if tls.rpc else None
         if cfg.dev and not cfg.data_dir:
             self._tmp_dir = tempfile.mkdtemp(prefix="nomad-dev-")
         if cfg.server_enabled:
             self.server = Server(self._server_config())
             await self.server.start()
-            await self._serve(rpc_app(self.server), cfg.bind("rpc"), cfg.ports["rpc"])
-        await self._serve(http_app(self), cfg.bind("http"), cfg.ports["http"])
+            await self._serve(rpc_app(self.server), cfg.bind("rpc"), cfg.ports["rpc"], rpc_ssl)
+        await self._serve(http_app(self), cfg.bind("http"), cfg.ports["http"], http_ssl)
         if cfg.client_enabled:
             await self._start_client()
 
@@ -91,17 +96,25 @@ class Agent:
             network_interface=str(c.get("network_interface", "")),
             http_addr=cfg.advertise_addr("http"), dev_mode=cfg.dev, state_fsync=not cfg.dev,
             cpu_total_compute=int(c.get("cpu_total_compute", 0)),
-            memory_total_mb=int(c.get("memory_total_mb", 0)))
+            memory_total_mb=int(c.get("memory_total_mb", 0)), tls_enabled=self.tls.http)
         raw_exec = cfg.dev or _plugin_enabled(cfg.extra.get("plugin"), "raw_exec") \
             or options.get("driver.raw_exec.enable") in ("1", "true")
         drivers = builtin_drivers(raw_exec_enabled=raw_exec, mock=bool(c.get("mock_driver")))
-        self.client = Client(ccfg, RPCClient(servers), drivers)
+        self.client = Client(ccfg, self._rpc_client(RPCClient, servers), drivers)
         await self.client.start()
 
-    async def _serve(self, app: web.Application, host: str, port: int) -> None:
+    def _rpc_client(self, cls, servers: list[str]):
+        tls = self.tls
+        if not tls.rpc:
+            return cls(servers)
+        name = tlsmod.rpc_server_name(self.config.region) if tls.verify_server_hostname else None
+        return cls(servers, ssl_context=tlsmod.rpc_client_context(tls), server_hostname=name)
+
+    async def _serve(self, app: web.Application, host: str, port: int, ssl_context=None) -> None:
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await runner.setup()
-        site = web.TCPSite(runner, host, port, reuse_address=True, backlog=4096)
+        site = web.TCPSite(runner, host, port, reuse_address=True, backlog=4096,
+                           ssl_context=ssl_context)
         await site.start()
         self._runners.append(runner)
 
@@ -150,10 +163,18 @@ class Agent:
                                  "Serf": cfg.ports["serf"]},
                        "Server": {"Enabled": self.server is not None},
                        "Client": {"Enabled": self.client is not None},
-                       "ACL": {"Enabled": acl_enabled(cfg)}},
+                       "ACL": {"Enabled": acl_enabled(cfg)},
+                       "TLSConfig": self._tls_info()},
             "member": self.member() if self.server else {},
             "stats": stats,
         }
+
+    def _tls_info(self) -> dict:
+        t = self.tls
+        return {"EnableHTTP": t.http, "EnableRPC": t.rpc, "CAFile": t.ca_file,
+                "CertFile": t.cert_file, "KeyFile": t.key_file,
+                "VerifyServerHostname": t.verify_server_hostname,
+                "VerifyHTTPSClient": t.verify_https_client, "TLSMinVersion": t.tls_min_version}
 
     def metrics_gauges(self) -> dict[str, float]:
         out: dict[str, float] = {"nomad.runtime.alloc_bytes": float(_rss())}

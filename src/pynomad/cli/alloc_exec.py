@@ -139,8 +139,7 @@ class _Session:
         headers = dict(cfg.headers)
         if cfg.token:
             headers["X-Nomad-Token"] = cfg.token
-        ssl_ctx = client._ssl_context() if client.scheme == "https" else None
-        return url, headers, ssl_ctx
+        return url, headers, client._ssl
 
     def run(self) -> int:
         restore = _raw_terminal() if self.tty and os.isatty(0) else None
@@ -156,8 +155,10 @@ class _Session:
         url, headers, ssl_ctx = self._url_and_headers()
         async with aiohttp.ClientSession() as http:
             try:
-                ws = await http.ws_connect(url, headers=headers, ssl=ssl_ctx, heartbeat=10.0,
-                                           max_msg_size=16 * 1024 * 1024)
+                ws = await http.ws_connect(
+                    url, headers=headers, ssl=ssl_ctx, heartbeat=10.0,
+                    max_msg_size=16 * 1024 * 1024,
+                    server_hostname=self.meta.client().config.tls_server_name or None)
             except aiohttp.WSServerHandshakeError as exc:
                 raise self.meta.fail(
                     f"failed to exec into task: {self._handshake_error(exc)}") from None

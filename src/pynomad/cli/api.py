@@ -13,6 +13,7 @@ import http.client
 import json
 import os
 import socket
+import ssl
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -92,6 +93,8 @@ class Client:
             raise APIError(f"invalid address {config.address!r}") from None
         self.base = f"{self.scheme}://{parts.netloc}"
         self._conn: http.client.HTTPConnection | None = None
+        # Built up front so that a bad CA or client certificate is reported once, clearly.
+        self._ssl = self._ssl_context() if self.scheme == "https" else None
 
     # ------------------------------------------------------------------ #
     # public helpers
@@ -183,8 +186,9 @@ class Client:
     def _connection(self, stream: bool) -> http.client.HTTPConnection:
         if stream or self._conn is None:
             if self.scheme == "https":
-                conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-                    self.host, self.port, context=self._ssl_context())
+                conn: http.client.HTTPConnection = _HTTPSConnection(
+                    self.host, self.port, context=self._ssl,
+                    server_name=self.config.tls_server_name)
             else:
                 conn = http.client.HTTPConnection(self.host, self.port)
             if stream:
@@ -212,22 +216,69 @@ class Client:
         raise AssertionError("unreachable")
 
     def _dial_error(self, exc: BaseException) -> str:
+        if isinstance(exc, ssl.SSLError):
+            return _tls_error(exc)
         if isinstance(exc, (ConnectionRefusedError, socket.gaierror, TimeoutError)) or (
                 isinstance(exc, OSError) and exc.errno is not None):
             return f"dial tcp {self.host}:{self.port}: connect: {_describe(exc)}"
         return _describe(exc)
 
-    def _ssl_context(self):  # type: ignore[no-untyped-def]
-        import ssl
-
+    def _ssl_context(self) -> ssl.SSLContext:
+        """CA, client certificate and verification settings → one context (APIError if unusable)."""
         cfg = self.config
-        ctx = ssl.create_default_context(cafile=cfg.ca_cert or None, capath=cfg.ca_path or None)
+        for path, what in ((cfg.ca_cert, "CA file"), (cfg.client_cert, "client cert"),
+                           (cfg.client_key, "client key")):
+            if path and not os.path.isfile(path):
+                raise APIError(f"failed to load {what}: open {path}: no such file or directory")
+        if cfg.client_key and not cfg.client_cert:
+            raise APIError("a client key needs a client cert (-client-cert)")
+        try:
+            ctx = ssl.create_default_context(cafile=cfg.ca_cert or None,
+                                             capath=cfg.ca_path or None)
+        except (ssl.SSLError, OSError) as exc:
+            raise APIError(f"failed to load CA file {cfg.ca_cert or cfg.ca_path}: "
+                           f"{_ssl_reason(exc)}") from None
         if cfg.client_cert:
-            ctx.load_cert_chain(cfg.client_cert, cfg.client_key or None)
+            try:
+                ctx.load_cert_chain(cfg.client_cert, cfg.client_key or None)
+            except (ssl.SSLError, OSError) as exc:
+                raise APIError(f"failed to load client cert {cfg.client_cert}"
+                               + (f" with key {cfg.client_key}" if cfg.client_key else "")
+                               + f": {_ssl_reason(exc)}") from None
         if cfg.insecure:
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
         return ctx
+
+
+class _HTTPSConnection(http.client.HTTPSConnection):
+    """An HTTPS connection that can verify the server as another name (-tls-server-name)."""
+
+    def __init__(self, host: str, port: int, context: ssl.SSLContext | None,
+                 server_name: str = "") -> None:
+        super().__init__(host, port, context=context)
+        self._ctx = context
+        self._server_name = server_name
+
+    def connect(self) -> None:
+        if not self._server_name or self._ctx is None:
+            super().connect()
+            return
+        http.client.HTTPConnection.connect(self)
+        self.sock = self._ctx.wrap_socket(self.sock, server_hostname=self._server_name)
+
+
+def _ssl_reason(exc: BaseException) -> str:
+    if isinstance(exc, ssl.SSLError) and exc.reason:
+        return exc.reason.lower().replace("_", " ")
+    return (getattr(exc, "strerror", None) or str(exc)).lower()
+
+
+def _tls_error(exc: ssl.SSLError) -> str:
+    """Go's wording for a failed TLS handshake."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"tls: failed to verify certificate: {exc.verify_message or _ssl_reason(exc)}"
+    return f"remote error: tls: {_ssl_reason(exc)}"
 
 
 def _q(text: str) -> str:

@@ -91,6 +91,17 @@ COMMANDS: dict[str, tuple[str | None, str]] = {
     "system reconcile": (None, "Reconciles the Nomad system"),
     "system reconcile summaries": ("system:reconcile_summaries",
                                    "Reconciles the summaries of all registered jobs"),
+    "tls": (None, "Generate Self Signed TLS Certificates for Nomad"),
+    "tls ca": (None, "Helpers for managing CAs"),
+    "tls ca create": ("tls:ca_create", "Create a certificate authority for Nomad"),
+    "tls cert": (None, "Helpers for managing certificates"),
+    "tls cert create": ("tls:cert_create", "Create a new certificate"),
+    "var": (None, "Interact with variables"),
+    "var put": ("var:put", "Create or update a variable"),
+    "var get": ("var:get", "Read a variable"),
+    "var list": ("var:list_vars", "List variable metadata"),
+    "var purge": ("var:purge", "Purge a variable"),
+    "var init": ("var:init", "Create an example variable specification file"),
 }
 
 ALIASES: dict[str, str] = {

@@ -38,10 +38,13 @@ class RPCClient:
     """Calls RPC methods on a list of servers ("host:port" or full URLs)."""
 
     def __init__(self, servers: list[str], timeout_s: float = 10.0,
-                 ssl_context: _ssl.SSLContext | None = None):
+                 ssl_context: _ssl.SSLContext | None = None, server_hostname: str | None = None):
         self.servers = list(servers)
         self.timeout_s = timeout_s
         self.ssl_context = ssl_context
+        # With TLS: the name the server's certificate is checked against (e.g.
+        # server.global.nomad) instead of the address dialled.
+        self.server_hostname = server_hostname
         self._current = 0
         self._session: aiohttp.ClientSession | None = None
         self._encoder = msgspec.msgpack.Encoder()
@@ -80,9 +83,10 @@ class RPCClient:
     async def _post(self, server: str, method: str, body: bytes,
                     timeout_s: float | None) -> tuple[bytes, int]:
         timeout = aiohttp.ClientTimeout(total=timeout_s or self.timeout_s)
+        extra = {"server_hostname": self.server_hostname} if self.server_hostname else {}
         async with self._get_session().post(self._url(server, method), data=body,
                                             headers={"Content-Type": MSGPACK},
-                                            timeout=timeout) as resp:
+                                            timeout=timeout, **extra) as resp:
             return await resp.read(), resp.status
 
     @staticmethod

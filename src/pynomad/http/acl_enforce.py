@@ -150,6 +150,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/acl/token/{accessor}"): SELF,
     ("WRITE", "/v1/acl/token/{accessor}"): MGMT,
     ("DELETE", "/v1/acl/token/{accessor}"): MGMT,
+    # variables: the handlers check `variables` capabilities per path (routes/variables.py)
+    ("GET", "/v1/vars"): SELF,
+    ("GET", "/v1/var/{path}"): SELF,
+    ("WRITE", "/v1/var/{path}"): SELF,
+    ("DELETE", "/v1/var/{path}"): SELF,
 }
 
 

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from ..structs import Allocation, Node, enc_hook
 from .errors import EndpointError
+from .variables_endpoint import task_list, task_read
 
 if TYPE_CHECKING:
     from .server import Server
@@ -51,6 +52,15 @@ class PingArgs(msgspec.Struct):
     pass
 
 
+class VariablesTaskArgs(msgspec.Struct):
+    """A task's variable lookup (template hook): its alloc, task and the path or prefix."""
+    AllocID: str
+    Task: str
+    Path: str = ""
+    Prefix: str = ""
+    NodeSecretID: str = ""
+
+
 def rpc_app(server: "Server") -> web.Application:
     nodes = server.nodes
 
@@ -73,6 +83,14 @@ def rpc_app(server: "Server") -> web.Application:
     async def status_ping(args: PingArgs):
         return {"Leader": server.config.rpc_addr}
 
+    async def variables_read(args: VariablesTaskArgs):
+        return {"Data": task_read(server, args.AllocID, args.Task, args.Path,
+                                  args.NodeSecretID)}
+
+    async def variables_list(args: VariablesTaskArgs):
+        return {"Data": task_list(server, args.AllocID, args.Task, args.Prefix,
+                                  args.NodeSecretID)}
+
     # Each method's arguments are decoded straight into their struct (no dict in between).
     methods = {
         "Node.Register": (RegisterArgs, node_register),
@@ -81,6 +99,8 @@ def rpc_app(server: "Server") -> web.Application:
         "Alloc.GetAllocs": (GetAllocsArgs, alloc_get_allocs),
         "Node.UpdateAlloc": (UpdateAllocArgs, node_update_alloc),
         "Status.Ping": (PingArgs, status_ping),
+        "Variables.Read": (VariablesTaskArgs, variables_read),
+        "Variables.List": (VariablesTaskArgs, variables_list),
     }
     decoders = {name: msgspec.msgpack.Decoder(typ) for name, (typ, _) in methods.items()}
 

@@ -12,6 +12,7 @@ from ..structs import (Allocation, Deployment, DeploymentStatusUpdate, DesiredTr
                        DrainStrategy, Evaluation, Job, JobSubmission, Node, NodeEvent, enc_hook)
 from .acl_objects import ACLPolicy, ACLToken, Namespace
 from .operator import SchedulerConfiguration
+from .variables import Variable
 
 
 class Entry(msgspec.Struct, tag_field="Type", kw_only=True):
@@ -186,13 +187,28 @@ class ACLTokenBootstrap(Entry, tag="ACLTokenBootstrap"):
     Token: ACLToken
 
 
+class VariableUpsert(Entry, tag="VariableUpsert"):
+    """Set a variable; with CAS only if absent (CASIndex 0) or at ModifyIndex CASIndex."""
+    Variable: Variable
+    CAS: bool = False
+    CASIndex: int = 0
+
+
+class VariableDelete(Entry, tag="VariableDelete"):
+    Namespace: str
+    Path: str
+    CAS: bool = False
+    CASIndex: int = 0
+
+
 AnyEntry = (JobRegister | JobDeregister | EvalUpdate | NodeRegister | NodeUpdateStatus
             | NodeDeregister | AllocClientUpdate | ApplyPlanResults | GCDelete
             | SchedulerConfigUpdate | NodeUpdateEligibility | NodeUpdateDrain
             | NodesDrainComplete | AllocUpdateDesiredTransition | DeploymentStatusChange
             | DeploymentPromotion | DeploymentAllocHealth | JobStability
             | JobSummariesReconcile | NamespaceUpsert | NamespaceDelete | ACLPolicyUpsert
-            | ACLPolicyDelete | ACLTokenUpsert | ACLTokenDelete | ACLTokenBootstrap)
+            | ACLPolicyDelete | ACLTokenUpsert | ACLTokenDelete | ACLTokenBootstrap
+            | VariableUpsert | VariableDelete)
 
 _encoder = msgspec.msgpack.Encoder(enc_hook=enc_hook)
 _decoder = msgspec.msgpack.Decoder(AnyEntry)

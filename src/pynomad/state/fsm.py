@@ -19,6 +19,7 @@ from . import entries as e
 from .fsm_acl import ACLFSMMixin
 from .fsm_deployment import DeploymentFSMMixin, merge_client_health
 from .fsm_operator import OperatorFSMMixin
+from .fsm_variables import VariablesFSMMixin
 from .store import JobKey, StateStore, node_allocs_key
 from .summaries import reconcile_job_summaries
 
@@ -36,7 +37,7 @@ _SUMMARY_FIELD = {
 }
 
 
-class FSM(OperatorFSMMixin, DeploymentFSMMixin, ACLFSMMixin):
+class FSM(OperatorFSMMixin, DeploymentFSMMixin, ACLFSMMixin, VariablesFSMMixin):
     """Applies entries; collects which tables and jobs each entry touched."""
 
     def __init__(self, state: StateStore) -> None:

@@ -9,6 +9,7 @@ from ..structs import (Allocation, Deployment, Evaluation, Job, JobSubmission, J
 from .acl_objects import ACLPolicy, ACLToken, Namespace
 from .operator import SchedulerConfiguration
 from .store import StateStore
+from .variables import Variable
 
 
 class _Snapshot(msgspec.Struct):
@@ -27,6 +28,7 @@ class _Snapshot(msgspec.Struct):
     ACLPolicies: list[ACLPolicy] = []
     ACLTokens: list[ACLToken] = []
     ACLBootstrapIndex: int = 0
+    Variables: list[Variable] = []
 
 
 def dump_state(state: StateStore, index: int) -> bytes:
@@ -54,6 +56,7 @@ def dump_state(state: StateStore, index: int) -> bytes:
         ACLPolicies=list(state.acl_policies.values()),
         ACLTokens=list(state.acl_tokens.values()),
         ACLBootstrapIndex=state.acl_bootstrap_index,
+        Variables=list(state.variables.values()),
     )
     return msgspec.msgpack.encode(snap, enc_hook=enc_hook)
 
@@ -87,6 +90,8 @@ def load_state(state: StateStore, data: bytes) -> int:
     for token in snap.ACLTokens:
         state.put_token(token)
     state.acl_bootstrap_index = snap.ACLBootstrapIndex
+    for var in snap.Variables:
+        state.variables[(var.Namespace, var.Path)] = var
     state.latest_index = snap.Index
     for t in state.indexes:
         state.indexes[t] = snap.Index

@@ -14,11 +14,12 @@ from ..structs import (Allocation, Deployment, Evaluation, Job, JobSubmission, J
                        NodeUsage, pack_alloc)
 from .acl_objects import ACLPolicy, ACLToken, Namespace, default_namespace
 from .operator import SchedulerConfiguration
+from .variables import Variable
 
 JobKey = tuple[str, str]
 
 TABLES = ("jobs", "job_versions", "job_summary", "nodes", "allocs", "evals", "deployment",
-          "scheduler_config", "namespaces", "acl_policy", "acl_token")
+          "scheduler_config", "namespaces", "acl_policy", "acl_token", "variables")
 
 
 def node_allocs_key(node_id: str) -> str:
@@ -49,6 +50,7 @@ class StateStore:
         self.acl_tokens: dict[str, ACLToken] = {}
         self.acl_tokens_by_secret: dict[str, ACLToken] = {}
         self.acl_bootstrap_index = 0
+        self.variables: dict[tuple[str, str], Variable] = {}
         self.indexes: dict[str, int] = {t: 0 for t in TABLES}
         self.latest_index = 0
         self._listeners: list[Callable[[int, set[str]], None]] = []
@@ -148,6 +150,15 @@ class StateStore:
             if ns == name and job.Status != "dead":
                 return job
         return None
+
+    def variable_by_path(self, namespace: str, path: str) -> Variable | None:
+        return self.variables.get((namespace, path))
+
+    def variables_list(self, namespace: str, prefix: str = "") -> list[Variable]:
+        """Variables of `namespace` (`*`: all) whose path starts with `prefix`, by path."""
+        found = (v for (ns, path), v in self.variables.items()
+                 if namespace in ("*", ns) and path.startswith(prefix))
+        return sorted(found, key=lambda v: (v.Path, v.Namespace))
 
     def acl_policy_by_name(self, name: str) -> ACLPolicy | None:
         return self.acl_policies.get(name)

@@ -121,6 +121,9 @@ async def _exec_pipes(argv: list[str], kwargs: dict[str, Any], opts: ExecOptions
 
 async def _exec_tty(argv: list[str], kwargs: dict[str, Any], opts: ExecOptions) -> ExitResult:
     master, slave = os.openpty()
+    while not opts.resize.empty():  # a size known up front applies before the command runs
+        height, width = opts.resize.get_nowait()
+        _set_winsize(master, height, width)
     try:
         proc = await asyncio.create_subprocess_exec(
             *argv, stdin=slave, stdout=slave, stderr=slave,
@@ -164,9 +167,6 @@ async def _exec_tty(argv: list[str], kwargs: dict[str, Any], opts: ExecOptions) 
             except OSError:
                 pass
 
-    while not opts.resize.empty():
-        height, width = opts.resize.get_nowait()
-        _set_winsize(master, height, width)
     loop.add_reader(master, readable)
     helpers = [asyncio.ensure_future(feed()), asyncio.ensure_future(resize())]
     try:

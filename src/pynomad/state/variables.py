@@ -1,0 +1,30 @@
+"""Nomad Variables as stored in state (Nomad's structs.VariableDecrypted, JSON field names).
+
+Items are kept in memory (and in snapshots/log entries) as given: at-rest encryption with
+a keyring (Nomad's VariableEncrypted) is not implemented.
+"""
+
+from __future__ import annotations
+
+from ..structs import Base
+
+
+class Variable(Base, forbid_unknown_fields=False):
+    Namespace: str = ""
+    Path: str = ""
+    Items: dict[str, str] | None = None
+    CreateIndex: int = 0
+    CreateTime: int = 0
+    ModifyIndex: int = 0
+    ModifyTime: int = 0
+
+    def metadata(self) -> dict:
+        """Nomad's VariableMetadata: everything but the items."""
+        return {"Namespace": self.Namespace, "Path": self.Path,
+                "CreateIndex": self.CreateIndex, "CreateTime": self.CreateTime,
+                "ModifyIndex": self.ModifyIndex, "ModifyTime": self.ModifyTime}
+
+    def to_dict(self) -> dict:
+        out = self.metadata()
+        out["Items"] = dict(self.Items or {})
+        return out
