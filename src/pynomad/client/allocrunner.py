@@ -70,7 +70,7 @@ class AllocRunner:
                  config: ClientConfig, clock: Clock, db: StateDB | None = None,
                  on_update: Callable[["AllocRunner"], None] = lambda ar: None,
                  restored: dict[str, TaskLocalState] | None = None,
-                 host_env: dict[str, str] | None = None):
+                 host_env: dict[str, str] | None = None, rpc=None):
         self.alloc = alloc
         self.id = alloc.ID
         self.node = node
@@ -94,7 +94,7 @@ class AllocRunner:
             self.tasks[task.Name] = TaskRunner(
                 alloc=alloc, task=task, alloc_dir=self.alloc_dir, driver=drivers.get(task.Driver),
                 node=node, config=config, clock=clock, db=db, on_change=self._task_changed,
-                local=(restored or {}).get(task.Name), host_env=host_env)
+                local=(restored or {}).get(task.Name), host_env=host_env, rpc=rpc)
         self._recompute_status()
 
     # -- status ---------------------------------------------------------------

@@ -165,7 +165,7 @@ class Client:
         runner = AllocRunner(alloc=alloc, node=self._node, drivers=self.drivers,
                              config=self.config, clock=self.clock, db=self._db,
                              on_update=self._alloc_updated, restored=restored,
-                             host_env=self.host_env)
+                             host_env=self.host_env, rpc=self.rpc)
         self.runners[alloc.ID] = runner
         return runner
 

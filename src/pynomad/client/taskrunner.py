@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from typing import Callable
+from typing import Any, Callable, Protocol
 
 from pynomad.structs import (TASK_STATE_DEAD, TASK_STATE_PENDING, TASK_STATE_RUNNING,
                              ZERO_TIME, Allocation, Node, RestartPolicy, Task, TaskEvent,
@@ -28,11 +28,22 @@ from .gotime import SECOND, format_rfc3339
 from .restarts import KILLED, NOT_RESTARTING, RESTARTING, RestartTracker
 from .state import StateDB, TaskLocalState
 from .taskenv import TaskDirs, TaskEnv, build_env
-from .template_hook import TemplateError, render_templates
+from .template_hook import MissingVariable, RemoteVars, TemplateError, render_templates
 
 log = logging.getLogger(__name__)
 
 DEFAULT_KILL_TIMEOUT_S = 5.0
+TEMPLATE_RETRY_S = 2.0      # how often a template waiting for a Nomad variable retries
+TEMPLATE_EVENT = "Template"
+
+
+class RPC(Protocol):
+    async def call(self, method: str, args: dict[str, Any], reply_type: Any = None,
+                   timeout_s: float | None = None) -> Any: ...
+
+
+class _KilledWaiting(Exception):
+    """The task was killed while its templates waited for data."""
 
 
 def restart_policy(alloc: Allocation, task: Task) -> RestartPolicy:
@@ -57,8 +68,10 @@ class TaskRunner:
                  driver: Driver | None, node: Node | None, config: ClientConfig,
                  clock: Clock, db: StateDB | None = None,
                  on_change: Callable[["TaskRunner"], None] = lambda tr: None,
-                 local: TaskLocalState | None = None, host_env: dict[str, str] | None = None):
+                 local: TaskLocalState | None = None, host_env: dict[str, str] | None = None,
+                 rpc: RPC | None = None):
         self.alloc = alloc
+        self.rpc = rpc          # the server RPC, for templates' Nomad variables
         self.task = task
         self.alloc_dir = alloc_dir
         self.driver = driver
@@ -304,7 +317,7 @@ class TaskRunner:
             cpu=(res.CPU or 0) if res else 0, memory_mb=(res.MemoryMB or 0) if res else 0,
             memory_max_mb=(res.MemoryMaxMB or 0) if res else 0)
 
-    def _prestart(self) -> TaskConfig:
+    async def _prestart(self) -> TaskConfig:
         """Build the task directory (event on first run) and the driver's TaskConfig."""
         if self.local.Attempt == 0:
             self.emit_event(self._event(ev.TASK_SETUP, Message=ev.BUILDING_TASK_DIR))
@@ -315,13 +328,53 @@ class TaskRunner:
                         TaskDirs(self.alloc_dir.shared_dir, td.local_dir, td.secrets_dir),
                         host_env=self.host_env)
         write_dispatch_payload(self.task, self.alloc.Job, td.local_dir)
-        env.env.update(render_templates(self.task.Templates, td.dir, env))
+        env.env.update(await self._render_templates(td.dir, env))
         return self._task_config(env)
+
+    async def _render_templates(self, task_dir: str, env: TaskEnv) -> dict[str, str]:
+        """Render in a worker thread (see template_hook); while a Nomad variable a
+        template reads is missing, wait and retry like Nomad (the task stays pending)."""
+        if not self.task.Templates:
+            return {}
+        announced = ""
+        while True:
+            try:
+                return await asyncio.to_thread(render_templates, self.task.Templates,
+                                               task_dir, env, self._variables())
+            except MissingVariable as e:
+                missing = f"nomad.var.block({e.path}@{self.alloc.Namespace or 'default'}.global)"
+                if missing != announced:
+                    announced = missing
+                    self.emit_event(self._event(TEMPLATE_EVENT,
+                                                DisplayMessage=f"Missing: {missing}"))
+            if not await self._race(self.clock.sleep(TEMPLATE_RETRY_S)):
+                raise _KilledWaiting()
+
+    def _variables(self) -> RemoteVars | None:
+        """Nomad variables through the server RPC (Variables.Read / Variables.List)."""
+        rpc = self.rpc
+        if rpc is None:
+            return None
+        base = {"AllocID": self.alloc.ID, "Task": self.name,
+                "NodeSecretID": self.node.SecretID if self.node else ""}
+
+        async def read(path: str) -> dict | None:
+            reply = await rpc.call("Variables.Read", {**base, "Path": path})
+            return reply.get("Data") if isinstance(reply, dict) else None
+
+        async def list_(prefix: str) -> list[dict]:
+            reply = await rpc.call("Variables.List", {**base, "Prefix": prefix})
+            return (reply.get("Data") if isinstance(reply, dict) else None) or []
+
+        return RemoteVars(asyncio.get_running_loop(), read, list_)
 
     async def _start_once(self) -> bool:
         """One start attempt; False (with the tracker told why) if it failed."""
         try:
-            cfg = self._prestart()
+            cfg = await self._prestart()
+        except _KilledWaiting:
+            self.tracker.set_killed()
+            return False
         except (OSError, TemplateError, DispatchPayloadError) as e:
             self.emit_event(self._event(ev.SETUP_FAILURE, SetupError=str(e), FailsTask=True))
             self.tracker.set_start_error(DriverError(str(e)))

@@ -155,6 +155,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/var/{path}"): SELF,
     ("WRITE", "/v1/var/{path}"): SELF,
     ("DELETE", "/v1/var/{path}"): SELF,
+    # event stream: the handler checks each topic (routes/events.py)
+    ("GET", "/v1/event/stream"): SELF,
 }
 
 

@@ -8,12 +8,12 @@ from .acl_enforce import acl_middleware
 from .common import AGENT, error_middleware, error_text
 from .routes import acl as acl_routes
 from .routes import (agent, agent_monitor, allocs, client_exec, client_fs, client_stats,
-                     deployments, job_children, jobs, namespaces, nodes, operator, search,
-                     system, variables)
+                     deployments, events, job_children, jobs, namespaces, nodes, operator,
+                     search, system, variables)
 
 ROUTE_MODULES = (jobs, job_children, allocs, deployments, nodes, namespaces, agent,
                  agent_monitor, client_fs, client_stats, client_exec, operator, search, system,
-                 acl_routes, variables)
+                 acl_routes, variables, events)
 
 
 @web.middleware

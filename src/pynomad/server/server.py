@@ -22,6 +22,7 @@ from ..structs import (EVAL_STATUS_BLOCKED, EVAL_STATUS_CANCELED, EVAL_STATUS_FA
 from .blocked import BlockedEvals
 from .blocking import Watcher
 from .broker import FAILED_QUEUE, EvalBroker, failed_followup_delay
+from .event_broker import EventBroker
 from .heartbeat import FAILOVER_HEARTBEAT_TTL_S, HeartbeatTimers
 from .plan_apply import evaluate_plan, result_entry
 
@@ -72,6 +73,7 @@ class Server:
         self.backend = EmbeddedBackend(self.state, config.data_dir)
         self.watcher = Watcher(self.state)
         self.broker = EvalBroker()
+        self.events = EventBroker(self.state)
         self.blocked = BlockedEvals(self.broker.enqueue)
         self.heartbeats = HeartbeatTimers(self._heartbeat_expired, config.min_heartbeat_ttl,
                                           config.heartbeat_grace,
@@ -94,6 +96,7 @@ class Server:
     async def start(self) -> None:
         index = self.backend.restore()
         log.info("server state restored at index %d", index)
+        self.backend.fsm.on_applied = self.events.on_applied
         self._establish_leadership()
         await self.operator.bootstrap()
         self._running = True
@@ -120,6 +123,7 @@ class Server:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self.heartbeats.clear_all()
         self.broker.set_enabled(False)
+        self.events.close()
         self.backend.close()
 
     @property

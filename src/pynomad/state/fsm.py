@@ -45,6 +45,8 @@ class FSM(OperatorFSMMixin, DeploymentFSMMixin, ACLFSMMixin, VariablesFSMMixin):
         self._tables: set[str] = set()
         self._dirty_jobs: set[JobKey] = set()
         self._index = 0
+        # fn(entry, index) after each applied entry (the server's event broker), or None
+        self.on_applied = None
 
     def apply(self, entry: e.Entry, index: int) -> None:
         self._index = index
@@ -55,6 +57,8 @@ class FSM(OperatorFSMMixin, DeploymentFSMMixin, ACLFSMMixin, VariablesFSMMixin):
         for key in self._dirty_jobs:
             self._refresh_job_status(key)
         self.state.notify(index, self._tables)
+        if self.on_applied is not None:
+            self.on_applied(entry, index)
 
     # -- jobs ---------------------------------------------------------------------------
     def _apply_JobRegister(self, entry: e.JobRegister) -> None:
