@@ -28,6 +28,7 @@ from .config import ClientConfig
 from .driver import Driver
 from .gotime import format_rfc3339
 from .health import ALLOC_UNHEALTHY_EVENT, Tracker, health_params, tracked_tasks
+from .service_hook import ServiceHook
 from .state import StateDB, TaskLocalState
 from .taskrunner import TaskRunner
 
@@ -90,6 +91,7 @@ class AllocRunner:
         self.health: Tracker | None = None
         self._health_timer: asyncio.Task | None = None
         self._health_due: float | None = None
+        self.services = ServiceHook(alloc, node, rpc)
         for task in group_tasks(alloc):
             self.tasks[task.Name] = TaskRunner(
                 alloc=alloc, task=task, alloc_dir=self.alloc_dir, driver=drivers.get(task.Driver),
@@ -108,6 +110,8 @@ class AllocRunner:
 
     def _task_changed(self, tr: TaskRunner) -> None:
         self._recompute_status()
+        if self.client_status == ALLOC_CLIENT_RUNNING and not self._killing:
+            self.services.running()
         self._observe_health()
         self._wake.set()
         self.on_update(self)
@@ -153,6 +157,7 @@ class AllocRunner:
             await self._wake.wait()
         self._recompute_status()
         self._stop_health()
+        self.services.stop()
         self.on_update(self)
 
     def _update_gates(self) -> None:
@@ -217,6 +222,7 @@ class AllocRunner:
     async def _kill_all(self, event_type: str | None) -> None:
         """Nomad's killTasks: leader first, then the others, then sidecars."""
         self._killing = True
+        self.services.stop()
 
         def kill_event(tr: TaskRunner) -> TaskEvent | None:
             if event_type is None or tr.state.FinishedAt != ZERO_TIME:
@@ -311,7 +317,7 @@ class AllocRunner:
         """A newer version of the allocation from the server."""
         was_terminal = self.alloc.server_terminal()
         new_deployment = alloc.DeploymentID != self.alloc.DeploymentID
-        self.alloc = alloc
+        self.alloc = self.services.alloc = alloc
         for tr in self.tasks.values():
             tr.alloc = alloc
         if self.db is not None:

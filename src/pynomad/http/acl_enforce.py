@@ -155,6 +155,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/var/{path}"): SELF,
     ("WRITE", "/v1/var/{path}"): SELF,
     ("DELETE", "/v1/var/{path}"): SELF,
+    # native service discovery
+    ("GET", "/v1/services"): listing("read-job"),
+    ("GET", "/v1/service/{name}"): READ_JOB,
+    ("DELETE", "/v1/service/{name}/{id}"): SUBMIT_JOB,
     # event stream: the handler checks each topic (routes/events.py)
     ("GET", "/v1/event/stream"): SELF,
 }

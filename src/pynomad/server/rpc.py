@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING
 import msgspec
 from aiohttp import web
 
+from ..state.services import ServiceRegistration
 from ..structs import Allocation, Node, enc_hook
 from .errors import EndpointError
+from .services_endpoint import services_endpoint
 from .variables_endpoint import task_list, task_read
 
 if TYPE_CHECKING:
@@ -61,6 +63,19 @@ class VariablesTaskArgs(msgspec.Struct):
     NodeSecretID: str = ""
 
 
+class ServiceUpsertArgs(msgspec.Struct):
+    Services: list[ServiceRegistration]
+    NodeSecretID: str = ""
+
+
+class ServiceAllocArgs(msgspec.Struct):
+    """Deregister an alloc's services (DeleteByAllocID) or look services up for one of
+    its tasks (List: one service's registrations, or all names when ServiceName is "")."""
+    AllocID: str
+    ServiceName: str = ""
+    NodeSecretID: str = ""
+
+
 def rpc_app(server: "Server") -> web.Application:
     nodes = server.nodes
 
@@ -91,6 +106,18 @@ def rpc_app(server: "Server") -> web.Application:
         return {"Data": task_list(server, args.AllocID, args.Task, args.Prefix,
                                   args.NodeSecretID)}
 
+    async def service_upsert(args: ServiceUpsertArgs):
+        return {"Index": await services_endpoint(server).upsert(args.Services,
+                                                                args.NodeSecretID)}
+
+    async def service_delete_by_alloc(args: ServiceAllocArgs):
+        return {"Index": await services_endpoint(server).delete_by_alloc(args.AllocID,
+                                                                         args.NodeSecretID)}
+
+    async def service_list(args: ServiceAllocArgs):
+        return {"Services": services_endpoint(server).task_list(
+            args.AllocID, args.ServiceName, args.NodeSecretID)}
+
     # Each method's arguments are decoded straight into their struct (no dict in between).
     methods = {
         "Node.Register": (RegisterArgs, node_register),
@@ -101,6 +128,9 @@ def rpc_app(server: "Server") -> web.Application:
         "Status.Ping": (PingArgs, status_ping),
         "Variables.Read": (VariablesTaskArgs, variables_read),
         "Variables.List": (VariablesTaskArgs, variables_list),
+        "ServiceRegistration.Upsert": (ServiceUpsertArgs, service_upsert),
+        "ServiceRegistration.DeleteByAllocID": (ServiceAllocArgs, service_delete_by_alloc),
+        "ServiceRegistration.List": (ServiceAllocArgs, service_list),
     }
     decoders = {name: msgspec.msgpack.Decoder(typ) for name, (typ, _) in methods.items()}
 

@@ -12,6 +12,7 @@ from ..structs import (Allocation, Deployment, DeploymentStatusUpdate, DesiredTr
                        DrainStrategy, Evaluation, Job, JobSubmission, Node, NodeEvent, enc_hook)
 from .acl_objects import ACLPolicy, ACLToken, Namespace
 from .operator import SchedulerConfiguration
+from .services import ServiceRegistration
 from .variables import Variable
 
 
@@ -201,6 +202,19 @@ class VariableDelete(Entry, tag="VariableDelete"):
     CASIndex: int = 0
 
 
+class ServiceRegistrationUpsert(Entry, tag="ServiceRegistrationUpsert"):
+    Services: list[ServiceRegistration]
+
+
+class ServiceRegistrationDeleteByID(Entry, tag="ServiceRegistrationDeleteByID"):
+    Namespace: str
+    ID: str
+
+
+class ServiceRegistrationDeleteByAllocID(Entry, tag="ServiceRegistrationDeleteByAllocID"):
+    AllocID: str
+
+
 AnyEntry = (JobRegister | JobDeregister | EvalUpdate | NodeRegister | NodeUpdateStatus
             | NodeDeregister | AllocClientUpdate | ApplyPlanResults | GCDelete
             | SchedulerConfigUpdate | NodeUpdateEligibility | NodeUpdateDrain
@@ -208,7 +222,8 @@ AnyEntry = (JobRegister | JobDeregister | EvalUpdate | NodeRegister | NodeUpdate
             | DeploymentPromotion | DeploymentAllocHealth | JobStability
             | JobSummariesReconcile | NamespaceUpsert | NamespaceDelete | ACLPolicyUpsert
             | ACLPolicyDelete | ACLTokenUpsert | ACLTokenDelete | ACLTokenBootstrap
-            | VariableUpsert | VariableDelete)
+            | VariableUpsert | VariableDelete | ServiceRegistrationUpsert
+            | ServiceRegistrationDeleteByID | ServiceRegistrationDeleteByAllocID)
 
 _encoder = msgspec.msgpack.Encoder(enc_hook=enc_hook)
 _decoder = msgspec.msgpack.Decoder(AnyEntry)

@@ -19,6 +19,7 @@ from . import entries as e
 from .fsm_acl import ACLFSMMixin
 from .fsm_deployment import DeploymentFSMMixin, merge_client_health
 from .fsm_operator import OperatorFSMMixin
+from .fsm_services import ServicesFSMMixin
 from .fsm_variables import VariablesFSMMixin
 from .store import JobKey, StateStore, node_allocs_key
 from .summaries import reconcile_job_summaries
@@ -37,7 +38,8 @@ _SUMMARY_FIELD = {
 }
 
 
-class FSM(OperatorFSMMixin, DeploymentFSMMixin, ACLFSMMixin, VariablesFSMMixin):
+class FSM(OperatorFSMMixin, DeploymentFSMMixin, ACLFSMMixin, VariablesFSMMixin,
+          ServicesFSMMixin):
     """Applies entries; collects which tables and jobs each entry touched."""
 
     def __init__(self, state: StateStore) -> None:
@@ -229,6 +231,8 @@ class FSM(OperatorFSMMixin, DeploymentFSMMixin, ACLFSMMixin, VariablesFSMMixin):
                 updated.Events = ((node.Events or []) + [event])[-10:]
             st.nodes[node.ID] = updated
             self._tables.add("nodes")
+            if entry.Status == "down":
+                self._drop_node_services(node.ID)
         for ev in entry.Evals:
             self._upsert_eval(ev, entry.Time)
 
@@ -274,6 +278,8 @@ class FSM(OperatorFSMMixin, DeploymentFSMMixin, ACLFSMMixin, VariablesFSMMixin):
                                   existing.DeploymentStatus, upd.DeploymentStatus, self._index),
                               NetworkStatus=upd.NetworkStatus or existing.NetworkStatus)
             self._put_alloc(updated, entry.Time, server_change=False)
+            if updated.client_terminal():
+                self._drop_alloc_services(updated.ID)
         for ev in entry.Evals:
             self._upsert_eval(ev, entry.Time)
 

@@ -8,6 +8,7 @@ from ..structs import (Allocation, Deployment, Evaluation, Job, JobSubmission, J
                        enc_hook)
 from .acl_objects import ACLPolicy, ACLToken, Namespace
 from .operator import SchedulerConfiguration
+from .services import ServiceRegistration
 from .store import StateStore
 from .variables import Variable
 
@@ -29,6 +30,7 @@ class _Snapshot(msgspec.Struct):
     ACLTokens: list[ACLToken] = []
     ACLBootstrapIndex: int = 0
     Variables: list[Variable] = []
+    Services: list[ServiceRegistration] = []
 
 
 def dump_state(state: StateStore, index: int) -> bytes:
@@ -57,6 +59,7 @@ def dump_state(state: StateStore, index: int) -> bytes:
         ACLTokens=list(state.acl_tokens.values()),
         ACLBootstrapIndex=state.acl_bootstrap_index,
         Variables=list(state.variables.values()),
+        Services=list(state.service_registrations.values()),
     )
     return msgspec.msgpack.encode(snap, enc_hook=enc_hook)
 
@@ -92,6 +95,8 @@ def load_state(state: StateStore, data: bytes) -> int:
     state.acl_bootstrap_index = snap.ACLBootstrapIndex
     for var in snap.Variables:
         state.variables[(var.Namespace, var.Path)] = var
+    for reg in snap.Services:
+        state.service_registrations[reg.ID] = reg
     state.latest_index = snap.Index
     for t in state.indexes:
         state.indexes[t] = snap.Index

@@ -14,12 +14,14 @@ from ..structs import (Allocation, Deployment, Evaluation, Job, JobSubmission, J
                        NodeUsage, pack_alloc)
 from .acl_objects import ACLPolicy, ACLToken, Namespace, default_namespace
 from .operator import SchedulerConfiguration
+from .services import ServiceRegistration
 from .variables import Variable
 
 JobKey = tuple[str, str]
 
 TABLES = ("jobs", "job_versions", "job_summary", "nodes", "allocs", "evals", "deployment",
-          "scheduler_config", "namespaces", "acl_policy", "acl_token", "variables")
+          "scheduler_config", "namespaces", "acl_policy", "acl_token", "variables",
+          "service_registrations")
 
 
 def node_allocs_key(node_id: str) -> str:
@@ -51,6 +53,7 @@ class StateStore:
         self.acl_tokens_by_secret: dict[str, ACLToken] = {}
         self.acl_bootstrap_index = 0
         self.variables: dict[tuple[str, str], Variable] = {}
+        self.service_registrations: dict[str, ServiceRegistration] = {}
         self.indexes: dict[str, int] = {t: 0 for t in TABLES}
         self.latest_index = 0
         self._listeners: list[Callable[[int, set[str]], None]] = []
@@ -159,6 +162,13 @@ class StateStore:
         found = (v for (ns, path), v in self.variables.items()
                  if namespace in ("*", ns) and path.startswith(prefix))
         return sorted(found, key=lambda v: (v.Path, v.Namespace))
+
+    def service_registrations_by_name(self, namespace: str,
+                                      name: str) -> list[ServiceRegistration]:
+        """Registrations of service `name` in `namespace` (`*`: all), by ID."""
+        found = (r for r in self.service_registrations.values()
+                 if r.ServiceName == name and namespace in ("*", r.Namespace))
+        return sorted(found, key=lambda r: (r.Namespace, r.ID))
 
     def acl_policy_by_name(self, name: str) -> ACLPolicy | None:
         return self.acl_policies.get(name)
