@@ -351,7 +351,8 @@ class TaskRunner:
                 raise _KilledWaiting()
 
     def _variables(self) -> RemoteVars | None:
-        """Nomad variables through the server RPC (Variables.Read / Variables.List)."""
+        """Nomad variables and services through the server RPC (Variables.Read /
+        Variables.List, ServiceRegistration.List in the allocation's namespace)."""
         rpc = self.rpc
         if rpc is None:
             return None
@@ -366,7 +367,13 @@ class TaskRunner:
             reply = await rpc.call("Variables.List", {**base, "Prefix": prefix})
             return (reply.get("Data") if isinstance(reply, dict) else None) or []
 
-        return RemoteVars(asyncio.get_running_loop(), read, list_)
+        async def services(name: str) -> list[dict]:
+            reply = await rpc.call("ServiceRegistration.List",
+                                   {"AllocID": base["AllocID"], "ServiceName": name,
+                                    "NodeSecretID": base["NodeSecretID"]})
+            return (reply.get("Services") if isinstance(reply, dict) else None) or []
+
+        return RemoteVars(asyncio.get_running_loop(), read, list_, services=services)
 
     async def _start_once(self) -> bool:
         """One start attempt; False (with the tracker told why) if it failed."""

@@ -2,9 +2,10 @@
 
 `funcs(env, vars)` builds the function map: the common helpers (strings, JSON/YAML,
 encodings, hashes, math with consul-template's argument order so `{{ 5 | subtract 2 }}`
-is 3, `loop`, `timestamp`, a set of `sprig_*`), `env`, and Nomad variables through a
-`VarSource`. Consul, Vault and Nomad service lookups are not available: calling them
-fails the render with an error naming the function.
+is 3, `loop`, `timestamp`, a set of `sprig_*`), `env`, Nomad variables through a
+`VarSource`, and Nomad native services (`nomadService`, `nomadServices`) through its
+optional `services(name)` method. Consul and Vault lookups are not available: calling
+them fails the render with an error naming the function.
 """
 
 from __future__ import annotations
@@ -23,7 +24,12 @@ from .gotemplate import GoTemplateError, RenderBlocked, truth
 
 
 class VarSource(Protocol):
-    """Nomad variables as the task sees them (blocking is the caller's business)."""
+    """Nomad variables as the task sees them (blocking is the caller's business).
+
+    A source may also have `services(name) -> list[dict]`: the registrations of service
+    `name` in the task's namespace (ServiceRegistration.to_dict() dicts), or for `""` the
+    namespace's services as [{ServiceName, Tags}]. Without it `nomadService` and
+    `nomadServices` fail the render."""
 
     def read(self, path: str) -> dict | None: ...   # Variable.to_dict() or None
     def list(self, prefix: str) -> list[dict]: ...  # Variable.metadata() dicts
@@ -166,6 +172,141 @@ def var_funcs(source: VarSource | None) -> dict[str, Callable[..., Any]]:
             "nomadVarList": nomad_var_list, "nomadVarListSafe": nomad_var_list_safe}
 
 
+# -- Nomad native services (consul-template's NomadService & co) --------------------------
+class ServiceTags(list):
+    """consul-template's ServiceTags: a list of strings with `.Contains`."""
+
+    go_methods = ("Contains",)
+
+    def Contains(self, tag: str) -> bool:  # noqa: N802 - Go method name
+        return tag in self
+
+    def go_type(self) -> str:
+        return "dependency.ServiceTags"
+
+
+class NomadService:
+    """One registration as a template sees it: consul-template's NomadService fields
+    (`Name`, `Node`) plus Nomad's ServiceRegistration names (`ServiceName`, `NodeID`,
+    `Namespace`)."""
+
+    go_fields = ("ID", "Name", "ServiceName", "Node", "NodeID", "Address", "Port",
+                 "Datacenter", "Tags", "JobID", "AllocID", "Namespace")
+
+    def __init__(self, d: dict):
+        self.ID = d.get("ID", "")
+        self.Name = self.ServiceName = d.get("ServiceName", "")
+        self.Node = self.NodeID = d.get("NodeID", "")
+        self.Address = d.get("Address", "")
+        self.Port = int(d.get("Port") or 0)
+        self.Datacenter = d.get("Datacenter", "")
+        self.Tags = ServiceTags(sorted(d.get("Tags") or ()))
+        self.JobID = d.get("JobID", "")
+        self.AllocID = d.get("AllocID", "")
+        self.Namespace = d.get("Namespace", "")
+
+    def go_string(self) -> str:      # Go's %v of the *NomadService
+        return "&{" + " ".join([self.ID, self.Name, self.Node, self.Address, str(self.Port),
+                                self.Datacenter, sprint_value(list(self.Tags), False),
+                                self.JobID, self.AllocID]) + "}"
+
+    def go_type(self) -> str:
+        return "*dependency.NomadService"
+
+
+class NomadServicesSnippet:
+    """One entry of `nomadServices`: a service name and the union of its tags."""
+
+    go_fields = ("Name", "Tags")
+
+    def __init__(self, d: dict):
+        self.Name = d.get("ServiceName") or d.get("Name") or ""
+        self.Tags = ServiceTags(sorted(d.get("Tags") or ()))
+
+    def go_string(self) -> str:
+        return "&{" + self.Name + " " + sprint_value(list(self.Tags), False) + "}"
+
+    def go_type(self) -> str:
+        return "*dependency.NomadServicesSnippet"
+
+
+# consul-template's NomadServiceQueryRe: `[tag.]name[@region]` (a name has no dots, so the
+# tag is everything before the last dot).
+_SERVICE_QUERY = re.compile(r"\A(?:(?P<tag>[\w=:.\-]+)\.)?(?P<name>[\w\-]+)"
+                            r"(?:@(?P<region>[\w.\-]+))?\Z")
+
+
+def _uvarint(n: int) -> bytes:
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def service_hash_with(reg: dict, key: str) -> str:
+    """Nomad's ServiceRegistration.HashWith: md5 over the port (uvarint), alloc ID, ID,
+    namespace, address, name, tags and the requester's key, in hex."""
+    h = hashlib.md5()  # noqa: S324 - as Nomad
+    h.update(_uvarint(int(reg.get("Port") or 0)))
+    for f in ("AllocID", "ID", "Namespace", "Address", "ServiceName"):
+        h.update(str(reg.get(f) or "").encode())
+    for tag in reg.get("Tags") or ():
+        h.update(str(tag).encode())
+    h.update(key.encode())
+    return h.hexdigest()
+
+
+def choose_services(regs: list[dict], count: int, key: str) -> list[dict]:
+    """Rendezvous hashing (Nomad's `choose=<count>|<key>`): the `count` registrations
+    with the lowest HashWith(key), stable for a key as instances come and go."""
+    if count < 0 or not key:
+        raise GoTemplateError(f"nomadService: invalid choose parameter {count}|{key}")
+    ranked = sorted(regs, key=lambda r: service_hash_with(r, key))   # stable, like Go
+    return ranked[:count]
+
+
+def service_funcs(source: Any) -> dict[str, Callable[..., Any]]:
+    def fetch(name: str) -> list[dict]:
+        services = getattr(source, "services", None)
+        if services is None:
+            raise GoTemplateError("nomad service discovery is not available to this template")
+        return list(services(name) or ())
+
+    def nomad_service(*args: Any) -> list[NomadService]:
+        if len(args) == 1:
+            query, choose = args[0], None
+        elif len(args) == 3:
+            try:
+                count = int(args[0]) if not isinstance(args[0], bool) else None
+            except (TypeError, ValueError):
+                count = None
+            if count is None:
+                raise GoTemplateError(f"nomadService: invalid count {args[0]!r}")
+            query, choose = args[2], (count, _s(args[1]))
+        else:
+            raise GoTemplateError("nomadService: expected 1 or 3 arguments, got "
+                                  f"{len(args)}")
+        m = _SERVICE_QUERY.match(_s(query))
+        if m is None:
+            raise GoTemplateError(f"nomad.service: invalid format: {_s(query)!r}")
+        # A service without registrations is an empty list here (no waiting); the
+        # render is not repeated when registrations change later.
+        regs = fetch(m["name"])
+        if m["tag"]:
+            regs = [r for r in regs if m["tag"] in (r.get("Tags") or ())]
+        if choose is not None:
+            regs = choose_services(regs, *choose)
+        return [NomadService(r) for r in regs]
+
+    def nomad_services(*_: Any) -> list[NomadServicesSnippet]:
+        return [NomadServicesSnippet(d) for d in
+                sorted(fetch(""), key=lambda d: d.get("ServiceName") or d.get("Name") or "")]
+
+    return {"nomadService": nomad_service, "nomadServices": nomad_services}
+
+
 # -- helpers ---------------------------------------------------------------------------
 def _s(v: Any) -> str:
     return v if isinstance(v, str) else sprint_value(v, False)
@@ -297,7 +438,6 @@ CONSUL_FUNCS = ("key", "keyExists", "keyOrDefault", "ls", "safeLs", "tree", "saf
                 "service", "services", "connect", "caRoots", "caLeaf", "node", "nodes",
                 "datacenters", "checks", "key_or_default", "key_exists")
 VAULT_FUNCS = ("secret", "secrets", "pkiCert", "vault")
-NOMAD_SERVICE_FUNCS = ("nomadService", "nomadServices")
 
 
 def _sprig() -> dict[str, Callable[..., Any]]:
@@ -386,7 +526,6 @@ def funcs(env: dict[str, str], vars: VarSource | None = None) -> dict[str, Calla
         out[name] = _unconfigured(name, "consul")
     for name in VAULT_FUNCS:
         out[name] = _unconfigured(name, "vault")
-    for name in NOMAD_SERVICE_FUNCS:
-        out[name] = _unconfigured(name, "nomad service discovery")
     out.update(var_funcs(vars))
+    out.update(service_funcs(vars))
     return out

@@ -1,11 +1,12 @@
 """The template hook: render a task's `template` blocks into its directory before start.
 
 Templates are Go text/template (gotemplate) with consul-template's functions
-(template_funcs): `env`, string/JSON/math helpers, and Nomad variables (`nomadVar`,
-`nomadVarExists`, `nomadVarList`). Custom delimiters, `perms`, sources relative to the
-task directory, `error_on_missing_key` and `env = true` templates (whose `KEY=value`
-lines join the task's environment) are honoured. Consul, Vault and Nomad service
-lookups fail with an error naming the function.
+(template_funcs): `env`, string/JSON/math helpers, Nomad variables (`nomadVar`,
+`nomadVarExists`, `nomadVarList`) and Nomad native services (`nomadService`,
+`nomadServices`). Custom delimiters, `perms`, sources relative to the task directory,
+`error_on_missing_key` and `env = true` templates (whose `KEY=value` lines join the
+task's environment) are honoured. Consul and Vault lookups fail with an error naming
+the function.
 
 Nomad variables and the event loop: the template engine is synchronous and fetches a
 variable only when a template calls `nomadVar` (lazily, so `nomadVarExists`/`if`
@@ -15,6 +16,8 @@ worker thread (`asyncio.to_thread`) and hands `render_templates` a `RemoteVars`,
 `asyncio.run_coroutine_threadsafe` and wait for its answer. Answers are cached for the
 duration of one render. A missing variable raises `MissingVariable` (a
 `RenderBlocked`), which the task runner treats as Nomad does: it waits and renders again.
+Services go the same way (`services(name)`, ServiceRegistration.List); a service without
+registrations renders as an empty list.
 """
 
 from __future__ import annotations
@@ -71,23 +74,27 @@ def render_templates(templates: list[dict[str, Any]] | None, task_dir: str,
 
 
 class RemoteVars:
-    """A VarSource for a worker thread: runs `read(path)` / `list(prefix)` coroutines on
-    `loop` and waits for them (never call it from the loop's own thread)."""
+    """A VarSource for a worker thread: runs `read(path)` / `list(prefix)` (and, when
+    given, `services(name)`) coroutines on `loop` and waits for them (never call it from
+    the loop's own thread)."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop,
                  read: Callable[[str], Awaitable[dict | None]],
-                 list_: Callable[[str], Awaitable[list[dict]]], timeout_s: float = 30.0):
+                 list_: Callable[[str], Awaitable[list[dict]]], timeout_s: float = 30.0,
+                 services: Callable[[str], Awaitable[list[dict]]] | None = None):
         self.loop, self._read, self._list, self.timeout_s = loop, read, list_, timeout_s
+        self._services = services
         self._reads: dict[str, dict | None] = {}
         self._lists: dict[str, list[dict]] = {}
+        self._service_lists: dict[str, list[dict]] = {}
 
-    def _wait(self, coro: Awaitable[Any]) -> Any:
+    def _wait(self, coro: Awaitable[Any], what: str = "nomad variables") -> Any:
         fut = asyncio.run_coroutine_threadsafe(coro, self.loop)  # type: ignore[arg-type]
         try:
             return fut.result(self.timeout_s)
         except Exception as e:  # noqa: BLE001 - reported as the function's error
             fut.cancel()
-            raise GoTemplateError(f"nomad variables: {e or type(e).__name__}") from None
+            raise GoTemplateError(f"{what}: {e or type(e).__name__}") from None
 
     def read(self, path: str) -> dict | None:
         if path not in self._reads:
@@ -98,6 +105,15 @@ class RemoteVars:
         if prefix not in self._lists:
             self._lists[prefix] = list(self._wait(self._list(prefix)) or [])
         return self._lists[prefix]
+
+    def services(self, name: str) -> list[dict]:
+        """Registrations of service `name`, or all names and tags for `""`."""
+        if self._services is None:
+            raise GoTemplateError("nomad service discovery is not available to this template")
+        if name not in self._service_lists:
+            self._service_lists[name] = list(
+                self._wait(self._services(name), "nomad services") or [])
+        return self._service_lists[name]
 
 
 def _inside(root: str, rel: str) -> str:

@@ -113,8 +113,7 @@ def test_timestamp_formats():
 
 
 @pytest.mark.parametrize("fn,system", [("key", "consul"), ("service", "consul"),
-                                       ("secret", "vault"),
-                                       ("nomadService", "nomad service discovery")])
+                                       ("secret", "vault")])
 def test_unconfigured_integrations_name_the_function(fn, system):
     with pytest.raises(TemplateError) as err:
         rv(f'\n{{{{ {fn} "x" }}}}')
