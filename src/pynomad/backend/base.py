@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import abc
 
+from ..state import StateStore
 from ..state.entries import Entry
 
 
@@ -21,6 +22,10 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     async def commit(self, entry: Entry) -> int:
         """Make `entry` durable, apply it to the state, return its index."""
+
+    def install(self, source: StateStore, index: int) -> None:
+        """Replace the whole state with `source` at `index` (snapshot restore)."""
+        raise NotImplementedError("this backend cannot restore snapshots")
 
     @abc.abstractmethod
     def close(self) -> None:

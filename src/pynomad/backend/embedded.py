@@ -15,7 +15,7 @@ import msgspec
 
 from ..state import FSM, StateStore
 from ..state import entries as e
-from ..state.snapshot import dump_state, load_state
+from ..state.snapshot import dump_state, load_state, replace_state
 from .base import Backend
 
 _LEN = struct.Struct(">I")
@@ -104,6 +104,17 @@ class EmbeddedBackend(Backend):
         self._wal = open(os.path.join(self.dir, "wal.log"), "wb")
         _fsync_dir(self.dir)
         self._since_snapshot = 0
+
+    def install(self, source: StateStore, index: int) -> None:
+        """Replace the whole state with `source` at `index` (a snapshot restore).
+
+        Durable: a fresh `snapshot.bin` at `index` and an empty WAL, so a restart comes back
+        with the restored state. The live StateStore object is kept (everything holds it)."""
+        if index <= self.index:
+            raise ValueError(f"restore index {index} must exceed the current index {self.index}")
+        replace_state(self.state, source, index)
+        self.index = index
+        self.snapshot()
 
     def close(self) -> None:
         if self._wal is not None:

@@ -131,6 +131,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("WRITE", "/v1/system/reconcile/summaries"): MGMT,
     ("GET", "/v1/operator/scheduler/configuration"): block("operator", "read"),
     ("WRITE", "/v1/operator/scheduler/configuration"): block("operator", "write"),
+    ("GET", "/v1/operator/snapshot"): MGMT,
+    ("WRITE", "/v1/operator/snapshot"): MGMT,
+    ("GET", "/v1/operator/raft/configuration"): block("operator", "read"),
     ("WRITE", "/v1/search"): ns("read-job", "list-jobs"),
     # namespaces
     ("GET", "/v1/namespaces"): Rule("list", ("*namespace",)),

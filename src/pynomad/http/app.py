@@ -9,11 +9,11 @@ from .common import AGENT, error_middleware, error_text
 from .routes import acl as acl_routes
 from .routes import (agent, agent_monitor, allocs, client_exec, client_fs, client_stats,
                      deployments, events, job_children, jobs, namespaces, nodes, operator,
-                     search, services, system, variables)
+                     operator_snapshot, search, services, system, variables)
 
 ROUTE_MODULES = (jobs, job_children, allocs, deployments, nodes, namespaces, agent,
-                 agent_monitor, client_fs, client_stats, client_exec, operator, search, system,
-                 acl_routes, variables, events, services)
+                 agent_monitor, client_fs, client_stats, client_exec, operator, operator_snapshot,
+                 search, system, acl_routes, variables, events, services)
 
 
 @web.middleware

@@ -21,7 +21,7 @@ from ..structs import (EVAL_STATUS_BLOCKED, EVAL_STATUS_CANCELED, EVAL_STATUS_FA
                        PlanResult, generate_uuid)
 from .blocked import BlockedEvals
 from .blocking import Watcher
-from .broker import FAILED_QUEUE, EvalBroker, failed_followup_delay
+from .broker import FAILED_QUEUE, BrokerError, EvalBroker, failed_followup_delay
 from .event_broker import EventBroker
 from .heartbeat import FAILOVER_HEARTBEAT_TTL_S, HeartbeatTimers
 from .plan_apply import evaluate_plan, result_entry
@@ -66,6 +66,7 @@ class Server:
         from .node_endpoint import NodeEndpoint
         from .operator_endpoint import OperatorEndpoint
         from .periodic import PeriodicDispatch
+        from .snapshot_endpoint import SnapshotEndpoint
 
         self.config = config
         self.clock = clock
@@ -88,6 +89,7 @@ class Server:
         self.dispatcher = DispatchEndpoint(self)
         self.namespaces = NamespaceEndpoint(self)
         self.acl = ACLEndpoint(self)
+        self.snapshots = SnapshotEndpoint(self)
         self._tasks: list[asyncio.Task] = []
         self._running = False
         self.started = time.time()
@@ -184,9 +186,15 @@ class Server:
                 await self._process_eval(ev)
             except Exception:
                 log.exception("error processing evaluation %s", ev.ID)
-                self.broker.nack(ev.ID, token)
+                try:
+                    self.broker.nack(ev.ID, token)
+                except BrokerError:  # the broker was rebuilt (snapshot restore) meanwhile
+                    pass
                 continue
-            canceled = self.broker.ack(ev.ID, token)
+            try:
+                canceled = self.broker.ack(ev.ID, token)
+            except BrokerError:  # the broker was rebuilt (snapshot restore) meanwhile
+                continue
             if canceled:
                 await self._cancel_evals(canceled, "canceled after more recent eval was processed")
 
@@ -255,7 +263,10 @@ class Server:
                                 Wait=failed_followup_delay())
             failed.NextEval = follow.ID
             await self.commit_evals([failed, follow])
-            self.broker.ack(ev.ID, token)
+            try:
+                self.broker.ack(ev.ID, token)
+            except BrokerError:  # the broker was rebuilt (snapshot restore) meanwhile
+                pass
 
     async def force_gc(self) -> None:
         """`nomad system gc`: collect everything terminal now, regardless of age."""

@@ -101,3 +101,132 @@ def load_state(state: StateStore, data: bytes) -> int:
     for t in state.indexes:
         state.indexes[t] = snap.Index
     return snap.Index
+
+
+# -- snapshot archives (`/v1/operator/snapshot`) -------------------------------------------
+# Nomad's layout: a gzipped tar of `meta.json` (the raft snapshot metadata), `state.bin` (the
+# serialized state) and `SHA256SUMS` (sha256sum lines covering the other two).
+
+ARCHIVE_FORMAT = "pynomad-msgpack-1"
+_ARCHIVE_MAX = 1 << 30
+
+
+class SnapshotError(ValueError):
+    """A snapshot archive that cannot be restored; the message is one line for the user."""
+
+
+def pack_archive(state_bin: bytes, index: int, term: int = 1, *, servers: list[dict] | None = None,
+                 now_ms: int | None = None) -> bytes:
+    """`state_bin` (from `dump_state`) → Nomad's snapshot archive bytes."""
+    import gzip
+    import hashlib
+    import io
+    import json
+    import tarfile
+    import time
+
+    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    meta = {"Version": 1, "ID": f"{term}-{index}-{now_ms}", "Index": index, "Term": term,
+            "Peers": None,
+            "Configuration": {"Servers": [{"Suffrage": 0, "ID": s.get("ID", ""),
+                                           "Address": s.get("Address", "")}
+                                          for s in servers or []]},
+            "ConfigurationIndex": index, "Size": len(state_bin), "Format": ARCHIVE_FORMAT}
+    meta_bytes = json.dumps(meta).encode()
+    files = [("meta.json", meta_bytes), ("state.bin", state_bin)]
+    sums = "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in files)
+    files.append(("SHA256SUMS", sums.encode()))
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in files:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mtime = now_ms // 1000
+            info.mode = 0o600
+            tar.addfile(info, io.BytesIO(data))
+    return gzip.compress(buf.getvalue(), mtime=0)
+
+
+def unpack_archive(data: bytes) -> tuple[dict, bytes]:
+    """Archive bytes → (meta, state_bin), checksums verified; SnapshotError otherwise."""
+    import gzip
+    import hashlib
+    import io
+    import json
+    import tarfile
+    import zlib
+
+    try:
+        raw = gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as err:
+        raise SnapshotError(f"failed to read snapshot: not a gzip archive ({err})") from None
+    if len(raw) > _ARCHIVE_MAX:
+        raise SnapshotError("failed to read snapshot: archive too large")
+    files: dict[str, bytes] = {}
+    try:
+        with tarfile.open(fileobj=io.BytesIO(raw), mode="r:") as tar:
+            for member in tar:
+                if not member.isfile():
+                    continue
+                f = tar.extractfile(member)
+                files[member.name] = f.read() if f is not None else b""
+    except (tarfile.TarError, OSError, EOFError) as err:
+        raise SnapshotError(f"failed to read snapshot: not a tar archive ({err})") from None
+    for name in ("meta.json", "state.bin", "SHA256SUMS"):
+        if name not in files:
+            raise SnapshotError(f"failed to read snapshot: archive did not contain {name}")
+    sums: dict[str, str] = {}
+    for line in files["SHA256SUMS"].decode("utf-8", "replace").splitlines():
+        parts = line.split()
+        if len(parts) == 2:
+            sums[parts[1]] = parts[0].lower()
+    for name in ("meta.json", "state.bin"):
+        if name not in sums:
+            raise SnapshotError(f"failed to read snapshot: SHA256SUMS has no entry for {name}")
+        if hashlib.sha256(files[name]).hexdigest() != sums[name]:
+            raise SnapshotError(f"failed to read snapshot: sha256 hash mismatch for {name}")
+    try:
+        meta = json.loads(files["meta.json"])
+        if not isinstance(meta, dict) or not isinstance(meta.get("Index"), int):
+            raise ValueError("no Index")
+    except ValueError as err:
+        raise SnapshotError(f"failed to read snapshot: invalid meta.json ({err})") from None
+    if meta.get("Format") != ARCHIVE_FORMAT:
+        raise SnapshotError("failed to read snapshot: state.bin is not in pynomad's format "
+                            f"(format {meta.get('Format')!r}, want {ARCHIVE_FORMAT!r})")
+    return meta, files["state.bin"]
+
+
+def decode_state(state_bin: bytes) -> tuple[StateStore, int]:
+    """`state.bin` → a fresh StateStore and its index; SnapshotError if it does not decode."""
+    fresh = StateStore()
+    try:
+        index = load_state(fresh, state_bin)
+    except (msgspec.DecodeError, msgspec.ValidationError, KeyError, TypeError,
+            ValueError) as err:
+        raise SnapshotError(f"failed to decode state.bin: {err}".splitlines()[0]) from None
+    return fresh, index
+
+
+def table_counts(state_bin: bytes) -> dict[str, int]:
+    """Row counts per table in `state.bin` (for `nomad operator snapshot inspect`)."""
+    snap = msgspec.msgpack.decode(state_bin)
+    names = {"Current": "Jobs", "Versions": "JobVersions", "Nodes": "Nodes", "Evals": "Evals",
+             "Allocs": "Allocs", "Deployments": "Deployments", "Namespaces": "Namespaces",
+             "ACLPolicies": "ACLPolicies", "ACLTokens": "ACLTokens",
+             "Variables": "Variables", "Services": "Services"}
+    if not isinstance(snap, dict):
+        return {}
+    return {label: len(snap.get(key) or []) for key, label in names.items()}
+
+
+def replace_state(target: StateStore, source: StateStore, index: int) -> None:
+    """Make `target` hold `source`'s tables in place (so every holder of `target` sees them),
+    with every table's index set to `index`. Listeners of `target` are kept; the caller
+    notifies them."""
+    listeners = target._listeners
+    target.__dict__.clear()
+    target.__dict__.update(source.__dict__)
+    target._listeners = listeners
+    target.indexes = {t: index for t in target.indexes}
+    target.latest_index = index

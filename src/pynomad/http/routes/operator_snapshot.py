@@ -1,0 +1,30 @@
+"""/v1/operator/snapshot (GET save, PUT/POST restore) and /v1/operator/raft/configuration."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ..common import AGENT, reply
+
+
+def setup(app: web.Application, r: web.RouteTableDef) -> None:
+    @r.get("/v1/operator/snapshot")
+    async def save(request):
+        data, index = request.app[AGENT].server.snapshots.save()
+        return web.Response(body=data, content_type="application/x-gzip",
+                            headers={"X-Nomad-Index": str(max(index, 1)),
+                                     "X-Nomad-KnownLeader": "true",
+                                     "X-Nomad-LastContact": "0"})
+
+    @r.route("PUT", "/v1/operator/snapshot")
+    @r.post("/v1/operator/snapshot")
+    async def restore(request):
+        data = await request.read()
+        index = await request.app[AGENT].server.snapshots.restore(data)
+        return web.Response(body=b"", content_type="text/plain",
+                            headers={"X-Nomad-Index": str(index)})
+
+    @r.get("/v1/operator/raft/configuration")
+    async def raft_configuration(request):
+        out = request.app[AGENT].server.snapshots.raft_configuration()
+        return reply(request, out, out["Index"])
