@@ -1,5 +1,6 @@
 """Deployment health of an allocation (Nomad's `client/allochealth.Tracker` and the
-parameters its alloc-runner health hook takes from the group's update block).
+parameters its alloc-runner health hook takes from the group's update block, or from its
+migrate block for a service alloc outside a deployment).
 
 Pure logic, no timers: the caller reports every task-state change to `Tracker.observe`,
 calls `Tracker.check` once `Tracker.next_check()` is due, and reads the decision from
@@ -22,8 +23,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from pynomad.structs import (ALLOC_CLIENT_FAILED, TASK_STATE_DEAD, TASK_STATE_RUNNING,
-                             Allocation, Task, TaskState)
+from pynomad.structs import (ALLOC_CLIENT_FAILED, JOB_TYPE_SERVICE, TASK_STATE_DEAD,
+                             TASK_STATE_RUNNING, Allocation, MigrateStrategy, Task, TaskState)
 
 from .gotime import MINUTE, SECOND, format_duration
 
@@ -40,25 +41,35 @@ ALLOC_UNHEALTHY_EVENT = "Alloc Unhealthy"
 
 @dataclass(frozen=True)
 class HealthParams:
-    """How long to wait, in nanoseconds (Nomad's getHealthParams for a deployment)."""
+    """How long to wait, in nanoseconds (Nomad's getHealthParams: from the update block
+    in a deployment, else from the migrate block). `deployment` is the hook's isDeploy."""
     min_healthy_time: int = DEFAULT_MIN_HEALTHY_TIME
     healthy_deadline: int = DEFAULT_HEALTHY_DEADLINE
+    deployment: bool = True
 
 
 def health_params(alloc: Allocation) -> HealthParams | None:
-    """The alloc's health parameters, or None when its health is not tracked: no
-    deployment, health already set, no (or a disabled) update block, or manual health."""
-    if not alloc.DeploymentID:
-        return None
+    """The alloc's health parameters, or None when its health is not tracked: health
+    already set, manual health, or — in a deployment — no (or a disabled) update block;
+    outside a deployment only service allocs are tracked, by the group's migrate block
+    (Nomad's allocHealthWatcherHook watches them so the drainer sees replacements healthy)."""
     if alloc.DeploymentStatus is not None and alloc.DeploymentStatus.has_health():
         return None
     tg = alloc.Job.lookup_task_group(alloc.TaskGroup) if alloc.Job else None
-    update = tg.Update if tg else None
-    if update is None or update.MaxParallel == 0 or update.HealthCheck == HEALTH_CHECK_MANUAL:
+    if not alloc.DeploymentID:
+        if tg is None or (alloc.Job.Type or JOB_TYPE_SERVICE) != JOB_TYPE_SERVICE:
+            return None
+        update = tg.Migrate or MigrateStrategy()
+    else:
+        update = tg.Update if tg else None
+        if update is None or update.MaxParallel == 0:
+            return None
+    if update.HealthCheck == HEALTH_CHECK_MANUAL:
         return None
     return HealthParams(
         min_healthy_time=_or(update.MinHealthyTime, DEFAULT_MIN_HEALTHY_TIME),
-        healthy_deadline=_or(update.HealthyDeadline, DEFAULT_HEALTHY_DEADLINE))
+        healthy_deadline=_or(update.HealthyDeadline, DEFAULT_HEALTHY_DEADLINE),
+        deployment=bool(alloc.DeploymentID))
 
 
 def _or(value: int | None, default: int) -> int:
@@ -147,8 +158,9 @@ class Tracker:
 
     def task_events(self) -> dict[str, str]:
         """Why each task made the alloc unhealthy (Nomad's Tracker.TaskEvents), as the
-        message of an `Alloc Unhealthy` event; empty unless unhealthy because of tasks."""
-        if self.healthy is not False or self.alloc_failed:
+        message of an `Alloc Unhealthy` event; empty unless unhealthy because of tasks, and
+        empty outside a deployment (Nomad's SetHealth explains only a deployment's allocs)."""
+        if self.healthy is not False or self.alloc_failed or not self.params.deployment:
             return {}
         events = {}
         for name in self.tasks:

@@ -6,9 +6,11 @@ that calls it when nodes or allocations change (or once a second, for deadlines)
 commits what it decided. Rules (nomad-internals §4.2):
 
 - Service allocs are marked `DesiredTransition.Migrate` in batches: per task group at most
-  `healthy - (count - migrate.max_parallel)` at a time. "Healthy" is approximated by client
-  status `running` (deployments and health checks don't exist yet); allocs already marked
-  for migration don't count, so a batch isn't re-issued before the scheduler stops it.
+  `healthy - (count - migrate.max_parallel)` at a time. "Healthy" means the alloc's
+  DeploymentStatus says healthy, as the client reports it (after the group's migrate
+  `min_healthy_time`, or the update block's inside a deployment), so each batch waits for
+  its replacements to become healthy; allocs already marked for migration don't count, so
+  a batch isn't re-issued before the scheduler stops it.
 - Batch (and sysbatch) allocs are left to finish until the deadline.
 - When every non-system alloc on the node is client-terminal, remaining system allocs are
   marked (unless `IgnoreSystemJobs`) and the drain completes.
@@ -25,9 +27,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..state import entries as e
-from ..structs import (ALLOC_CLIENT_RUNNING, EVAL_STATUS_PENDING, TRIGGER_NODE_DRAIN,
-                       Allocation, DesiredTransition, DrainStrategy, Evaluation, Job, Node,
-                       NodeEvent, TaskGroup, generate_uuid)
+from ..structs import (EVAL_STATUS_PENDING, TRIGGER_NODE_DRAIN, Allocation, DesiredTransition,
+                       DrainStrategy, Evaluation, Job, Node, NodeEvent, TaskGroup, generate_uuid)
 
 if TYPE_CHECKING:
     from .server import Server
@@ -105,7 +106,7 @@ def drain_task_group(tg: TaskGroup, allocs: list[Allocation], draining: set[str]
     for a in allocs:
         if a.terminal() or a.DesiredTransition.Migrate:
             continue
-        if a.ClientStatus == ALLOC_CLIENT_RUNNING:
+        if a.DeploymentStatus is not None and a.DeploymentStatus.is_healthy():
             healthy += 1
         if a.NodeID in draining:
             drainable.append(a)

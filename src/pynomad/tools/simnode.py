@@ -5,9 +5,10 @@ Each node registers, heartbeats within the TTL the server returns and long-polls
 allocations. Allocations it is asked to run go Received → Task Setup → Started and report
 `running`; tasks whose mock config sets `run_for` finish after it (`exit_code` decides
 complete or failed), `start_error` fails at once; stopped allocations report `complete`.
-Allocations of a deployment also report their deployment health like a real client
-(`client.health.Tracker`): healthy once running for the group's `min_healthy_time`,
-unhealthy if they finish or fail first; a new deployment (in-place update) is tracked again.
+Allocations also report their deployment health like a real client
+(`client.health.Tracker`): healthy once running for the group's `min_healthy_time` (the
+update block's in a deployment, the migrate block's for other service allocs), unhealthy
+if they finish or fail first; a new deployment (in-place update) is tracked again.
 Status updates from every node are batched every 200 ms into `Node.UpdateAlloc` calls of
 at most 1,000 allocations each.
 """
@@ -184,8 +185,9 @@ class SimNode:
 
     # -- deployment health --------------------------------------------------------------
     def _track(self, alloc: Allocation) -> None:
-        """Track the health of the alloc's deployment unless it already is (or needn't be)."""
-        if alloc.DeploymentID == self.deployments.get(alloc.ID, ""):
+        """Track the alloc's health (for its deployment, or for migrations outside one)
+        unless it already is (or needn't be)."""
+        if alloc.DeploymentID == self.deployments.get(alloc.ID):
             return
         self._untrack(alloc.ID)
         params = health_params(alloc)

@@ -179,9 +179,26 @@ def test_health_params_from_the_update_block():
     assert health_params(alloc) == HealthParams(10 * SECOND, 300 * SECOND)
 
 
+def test_health_params_from_the_migrate_block_without_a_deployment():
+    alloc = deploy_alloc(deployment="")
+    assert health_params(alloc) == HealthParams(10 * SECOND, 300 * SECOND, deployment=False)
+    migrate = alloc.Job.TaskGroups[0].Migrate
+    migrate.MinHealthyTime, migrate.HealthyDeadline = 2 * SECOND, 7 * SECOND
+    alloc.Job.TaskGroups[0].Update.MinHealthyTime = 30 * SECOND   # not the update block's
+    assert health_params(alloc) == HealthParams(2 * SECOND, 7 * SECOND, deployment=False)
+    alloc.Job.TaskGroups[0].Migrate = None
+    assert health_params(alloc) == HealthParams(10 * SECOND, 300 * SECOND, deployment=False)
+
+
 def test_untracked_allocs():
     assert health_params(deploy_alloc(update={"HealthCheck": "checks"})) is not None
-    assert health_params(deploy_alloc(deployment="")) is None
+    # a service alloc outside a deployment is tracked by its migrate block ...
+    assert health_params(deploy_alloc(deployment="")) is not None
+    manual = deploy_alloc(deployment="")
+    manual.Job.TaskGroups[0].Migrate.HealthCheck = "manual"
+    assert health_params(manual) is None
+    # ... a batch alloc outside a deployment is not
+    assert health_params(deploy_alloc(deployment="", job_type="batch")) is None
     assert health_params(deploy_alloc(update={"HealthCheck": "manual"})) is None
     assert health_params(deploy_alloc(update={"MaxParallel": 0})) is None
     batch = deploy_alloc(job_type="batch")
@@ -324,7 +341,42 @@ def test_runner_deadline_is_unhealthy(client_config):
     run(main())
 
 
-def test_runner_never_sets_health_for_manual_or_without_deployment(client_config):
+def test_runner_reports_migrate_health_without_deployment(client_config):
+    alloc = deploy_alloc(deployment="")
+    alloc.Job.TaskGroups[0].Migrate.MinHealthyTime = 3 * SECOND
+
+    async def main():
+        h = Harness(alloc, client_config)
+        await h.start_running()
+        assert h.ar.health is not None
+        h.clock.advance(2)
+        await settle()
+        assert h.health() is None
+        h.clock.advance(1)
+        await until(lambda: h.health() is not None)
+        assert h.health().Healthy is True
+        await h.stop()
+    run(main())
+
+
+def test_runner_unhealthy_without_deployment_has_no_task_event(client_config):
+    """Nomad's SetHealth explains only a deployment's unhealthy allocs in task events."""
+    alloc = deploy_alloc([Task(Name="web", Driver="mock_driver",
+                               Config={"run_for": "10ms", "exit_code": 1})], deployment="",
+                         restart=RestartPolicy(Attempts=0, Interval=60 * SECOND, Delay=SECOND,
+                                               Mode="fail"))
+
+    async def main():
+        h = Harness(alloc, client_config)
+        h.ar.start()
+        await h.ar.wait()
+        return h
+    h = run(main())
+    assert h.health().Healthy is False
+    assert not [e for e in h.ar.tasks["web"].state.Events if e.Type == "Alloc Unhealthy"]
+
+
+def test_runner_never_sets_health_for_manual_or_batch_without_deployment(client_config):
     async def main(alloc):
         h = Harness(alloc, client_config)
         await h.start_running()
@@ -336,7 +388,7 @@ def test_runner_never_sets_health_for_manual_or_without_deployment(client_config
         await h.stop()
         assert h.health() is None
     run(main(deploy_alloc(update={"HealthCheck": "manual"})))
-    run(main(deploy_alloc(deployment="")))
+    run(main(deploy_alloc(deployment="", job_type="batch")))
 
 
 def test_runner_tracks_again_for_a_new_deployment(client_config):
@@ -397,10 +449,12 @@ class ListSyncer:
                 if a.ID == alloc_id and a.DeploymentStatus is not None]
 
 
-def sim_alloc(config, deployment="d1", min_healthy=50 * 10**6):
+def sim_alloc(config, deployment="d1", min_healthy=50 * 10**6, job_type="service"):
     alloc = deploy_alloc([Task(Name="web", Driver="mock_driver", Config=config)],
-                         deployment=deployment)
-    alloc.Job.TaskGroups[0].Update.MinHealthyTime = min_healthy
+                         deployment=deployment, job_type=job_type)
+    tg = alloc.Job.TaskGroups[0]
+    if tg.Update is not None:
+        tg.Update.MinHealthyTime = min_healthy
     alloc.AllocModifyIndex = 1
     return alloc
 
@@ -431,7 +485,15 @@ def test_simnode_reports_health():
         assert syncer.health(failing.ID) == [syncer.sent[-1].DeploymentStatus]
         assert syncer.sent[-1].DeploymentStatus.Healthy is False
 
-        plain = sim_alloc({"run_for": "10ms"}, deployment="")
+        # a service alloc outside a deployment: health by its migrate block
+        migrating = sim_alloc({"run_for": 0}, deployment="")
+        migrating.Job.TaskGroups[0].Migrate.MinHealthyTime = 50 * 10**6
+        node._apply(migrating)
+        await until(lambda: syncer.health(migrating.ID))
+        assert syncer.sent[-1].ClientStatus == "running"
+        assert syncer.health(migrating.ID)[0].Healthy is True
+
+        plain = sim_alloc({"run_for": "10ms"}, deployment="", job_type="batch")
         node._apply(plain)
         manual = sim_alloc({"run_for": "20ms"})
         manual.Job.TaskGroups[0].Update.HealthCheck = "manual"

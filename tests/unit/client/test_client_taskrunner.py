@@ -64,6 +64,10 @@ def test_raw_exec_task_fails_after_restart_attempts(client_config):
     assert st.State == "dead" and st.Failed and st.Restarts == 1
     assert st.StartedAt != "0001-01-01T00:00:00Z" and st.FinishedAt != "0001-01-01T00:00:00Z"
     assert ar.client_status == "failed"
+    # a service alloc outside a deployment is health-tracked for migrations (the migrate
+    # block) and ends unhealthy, but, as in Nomad, only a deployment's unhealthy alloc gets
+    # an "Alloc Unhealthy" task event (none in the list above)
+    assert ar.client_alloc().DeploymentStatus.Healthy is False
     logs = AllocDir(client_config.alloc_root, alloc.ID).log_base("web", "stdout") + ".0"
     assert _read(logs) == "run web 0\nrun web 0\n"
     stored = db.get_all()[alloc.ID].Tasks["web"]

@@ -5,8 +5,8 @@ from pynomad.server.drainer import (compute_drain, deadline_of, format_rfc3339_n
                                     parse_rfc3339_ns, transition_entry)
 from pynomad.state import FSM, StateStore
 from pynomad.state import entries as e
-from pynomad.structs import (Allocation, DesiredTransition, DrainStrategy, Job,
-                             MigrateStrategy, Node, Task, TaskGroup)
+from pynomad.structs import (AllocDeploymentStatus, Allocation, DesiredTransition,
+                             DrainStrategy, Job, MigrateStrategy, Node, Task, TaskGroup)
 
 S = 1_000_000_000
 T0 = 1_700_000_000 * S
@@ -37,11 +37,21 @@ class World:
         self.jobs[job_id] = self.state.job_by_id("default", job_id)
         return job
 
-    def alloc(self, job_id, i, node_id, status="running", desired="run", migrate=None):
-        a = Allocation(ID=f"{job_id}-{i}", JobID=job_id, TaskGroup="g", NodeID=node_id,
-                       Name=f"{job_id}.g[{i}]", ClientStatus=status, DesiredStatus=desired,
-                       DesiredTransition=DesiredTransition(Migrate=migrate))
+    def alloc(self, job_id, i, node_id, status="running", desired="run", migrate=None,
+              healthy=None, alloc_id=None):
+        a = Allocation(ID=alloc_id or f"{job_id}-{i}", JobID=job_id, TaskGroup="g",
+                       NodeID=node_id, Name=f"{job_id}.g[{i}]", ClientStatus=status,
+                       DesiredStatus=desired, DesiredTransition=DesiredTransition(Migrate=migrate))
         self.apply(e.ApplyPlanResults(Job=self.jobs[job_id], AllocsUpdated=[a]))
+        if healthy is not None:
+            self.report_health(a.ID, healthy)
+
+    def report_health(self, alloc_id, healthy):
+        """The client's health hook reports the alloc's health (migrate block)."""
+        a = self.state.allocs[alloc_id]
+        upd = Allocation(ID=a.ID, NodeID=a.NodeID, ClientStatus=a.ClientStatus,
+                         DeploymentStatus=AllocDeploymentStatus(Healthy=healthy))
+        self.apply(e.AllocClientUpdate(Allocs=[upd]))
 
 
 def drain(deadline_s=3600, ignore_system=False) -> DrainStrategy:
@@ -70,17 +80,15 @@ def test_service_allocs_migrate_in_batches_of_max_parallel():
     w.node("n2")
     w.job("web", count=3, max_parallel=1)
     for i in range(3):
-        w.alloc("web", i, "n1")
+        w.alloc("web", i, "n1", healthy=True)
     acts = compute_drain(w.state, T0)
     assert ids(acts.migrate) == ["web-0"] and not acts.complete and not acts.deadlined
     # once marked, the same batch isn't issued again before the scheduler moves it
     w.apply(transition_entry(acts.migrate, w.state, T0))
     assert compute_drain(w.state, T0).migrate == []
-    # the scheduler stopped web-0 and placed a replacement that is running
+    # the scheduler stopped web-0 and placed a replacement that is running and healthy
     w.alloc("web", 0, "n1", status="complete", desired="stop", migrate=True)
-    a = Allocation(ID="web-r0", JobID="web", TaskGroup="g", NodeID="n2", Name="web.g[0]",
-                   ClientStatus="running")
-    w.apply(e.ApplyPlanResults(Job=w.jobs["web"], AllocsUpdated=[a]))
+    w.alloc("web", 0, "n2", alloc_id="web-r0", healthy=True)
     assert ids(compute_drain(w.state, T0).migrate) == ["web-1"]
 
 
@@ -89,15 +97,50 @@ def test_max_parallel_two_and_unhealthy_replacements_hold_the_drain():
     w.node("n1", drain(3600))
     w.job("web", count=4, max_parallel=2)
     for i in range(4):
-        w.alloc("web", i, "n1")
+        w.alloc("web", i, "n1", healthy=True)
     assert ids(compute_drain(w.state, T0).migrate) == ["web-0", "web-1"]
-    # pending (not yet healthy) allocs don't count as healthy
-    w2 = World()
-    w2.node("n1", drain(3600))
-    w2.job("web", count=2, max_parallel=1)
-    w2.alloc("web", 0, "n1", status="pending")
-    w2.alloc("web", 1, "n1", status="pending")
-    assert compute_drain(w2.state, T0).migrate == []
+    # pending, running without health yet, and unhealthy allocs don't count as healthy
+    for kw in ({"status": "pending"}, {}, {"healthy": False}):
+        w2 = World()
+        w2.node("n1", drain(3600))
+        w2.job("web", count=2, max_parallel=1)
+        w2.alloc("web", 0, "n1", **kw)
+        w2.alloc("web", 1, "n1", **kw)
+        assert compute_drain(w2.state, T0).migrate == [], kw
+        # count - max_parallel = 1 must stay healthy: one healthy alloc is not enough,
+        # two allow one migration
+        w2.alloc("web", 1, "n1", status="running", healthy=True)
+        assert compute_drain(w2.state, T0).migrate == [], kw
+        w2.alloc("web", 0, "n1", status="running", healthy=True)
+        assert ids(compute_drain(w2.state, T0).migrate) == ["web-0"], kw
+
+
+def test_next_batch_waits_until_replacements_report_healthy():
+    w = World()
+    w.node("n1", drain(3600))
+    w.node("n2")
+    w.job("web", count=4, max_parallel=2)
+    for i in range(4):
+        w.alloc("web", i, "n1", healthy=True)
+    acts = compute_drain(w.state, T0)
+    assert ids(acts.migrate) == ["web-0", "web-1"]
+    w.apply(transition_entry(acts.migrate, w.state, T0))
+    for i in (0, 1):
+        w.alloc("web", i, "n1", status="complete", desired="stop", migrate=True)
+    # replacements placed, then running: not healthy yet, so the next batch waits
+    w.alloc("web", 0, "n2", status="pending", alloc_id="web-r0")
+    w.alloc("web", 1, "n2", status="pending", alloc_id="web-r1")
+    assert compute_drain(w.state, T0).migrate == []
+    w.alloc("web", 0, "n2", alloc_id="web-r0")
+    w.alloc("web", 1, "n2", alloc_id="web-r1")
+    assert compute_drain(w.state, T0 + 5 * S).migrate == []
+    # one replacement healthy (min_healthy_time passed): one more may go
+    w.report_health("web-r0", True)
+    assert ids(compute_drain(w.state, T0 + 10 * S).migrate) == ["web-2"]
+    # both healthy: the whole next batch
+    w.report_health("web-r1", True)
+    acts = compute_drain(w.state, T0 + 11 * S)
+    assert ids(acts.migrate) == ["web-2", "web-3"] and not acts.complete
 
 
 def test_batch_allocs_wait_for_deadline_then_everything_stops():
@@ -130,7 +173,7 @@ def test_system_allocs_drain_last_unless_ignored():
         w.job("sys", typ="system")
         w.job("web", count=1)
         w.alloc("sys", 0, "n1")
-        w.alloc("web", 0, "n1")
+        w.alloc("web", 0, "n1", healthy=True)
         acts = compute_drain(w.state, T0)
         assert ids(acts.migrate) == ["web-0"] and not acts.complete
         w.alloc("web", 0, "n1", status="complete", desired="stop", migrate=True)

@@ -5,9 +5,9 @@ from server_helpers import live, settle
 
 from pynomad.server.errors import BadRequest, Conflict, Forbidden, NotFound
 from pynomad.state.operator import SchedulerConfiguration
-from pynomad.structs import (DrainStrategy, DriverInfo, Job, Node, NodeCpuResources,
-                             NodeDiskResources, NodeMemoryResources, NodeResources, Resources,
-                             Task, TaskGroup)
+from pynomad.structs import (AllocDeploymentStatus, DrainStrategy, DriverInfo, Job, Node,
+                             NodeCpuResources, NodeDiskResources, NodeMemoryResources,
+                             NodeResources, Resources, Task, TaskGroup)
 
 
 def make_node(i: int) -> Node:
@@ -95,6 +95,10 @@ def test_drain_marks_migrate_and_completes(run):
         assert node.DrainStrategy.ForceDeadline.endswith("Z") and out["Index"] > 0
         with pytest.raises(BadRequest, match="while it is draining"):
             await server.nodes.update_eligibility(drained, "eligible")
+        # running but not yet healthy: the drainer waits for the client's (migrate) health
+        assert (await server.drainer.step()).migrate == []
+        await server.nodes.update_allocs([_with_status(alloc, "running", healthy=True)])
+        assert server.state.alloc_by_id(alloc.ID).DeploymentStatus.Healthy is True
         acts = await server.drainer.step()
         assert [x.ID for x in acts.migrate] == [alloc.ID]
         await settle(server)
@@ -116,10 +120,11 @@ def test_drain_marks_migrate_and_completes(run):
     run(body)
 
 
-def _with_status(alloc, status):
+def _with_status(alloc, status, healthy=None):
     from msgspec.structs import replace
 
-    return replace(alloc, ClientStatus=status, Job=None)
+    health = None if healthy is None else AllocDeploymentStatus(Healthy=healthy)
+    return replace(alloc, ClientStatus=status, Job=None, DeploymentStatus=health)
 
 
 def test_plan_placement_does_not_commit(run):
