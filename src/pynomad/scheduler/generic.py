@@ -19,7 +19,7 @@ from ..structs import (NO_TRANSITION, ALLOC_CLIENT_FAILED, ALLOC_CLIENT_PENDING,
                        TRIGGER_MAX_PLANS, TRIGGER_QUEUED_ALLOCS, TRIGGER_RETRY_FAILED_ALLOC,
                        AllocDeploymentStatus, Allocation, AllocMetric, Evaluation, Job, Node,
                        Plan, PlanResult,
-                       RescheduleEvent, RescheduleTracker, generate_uuid)
+                       RescheduleEvent, RescheduleTracker, generate_uuid, rfc3339)
 from .config import SchedulerConfig
 from .context import EvalContext, EvalEligibility, State
 from .feasible import in_datacenters
@@ -204,7 +204,7 @@ class GenericScheduler(SchedulerBase):
         for alloc, when in sorted(results.reschedule_later, key=lambda x: x[1]):
             if not out or when - start > BATCHED_FAILED_WINDOW_NS:
                 follow = _child_eval(ev, TRIGGER_RETRY_FAILED_ALLOC, EVAL_STATUS_PENDING)
-                follow.WaitUntil = _rfc3339(when)
+                follow.WaitUntil = rfc3339(when)
                 out.append((follow, []))
                 start = when
             out[-1][1].append(alloc)
@@ -269,9 +269,3 @@ def _tracker(p: Placement, now: int) -> RescheduleTracker:
                                   PrevNodeID=prev.NodeID, Delay=delay))
     return RescheduleTracker(Events=events[-5:] if p.tg.ReschedulePolicy and
                              p.tg.ReschedulePolicy.Unlimited else events)
-
-
-def _rfc3339(ns: int) -> str:
-    from datetime import datetime, timezone
-
-    return datetime.fromtimestamp(ns / 1e9, tz=timezone.utc).isoformat().replace("+00:00", "Z")

@@ -14,7 +14,7 @@ from msgspec.structs import replace
 from ..state import entries as e
 from ..state.acl_objects import (TOKEN_TYPE_CLIENT, TOKEN_TYPE_MANAGEMENT, ACLPolicy,
                                  ACLToken)
-from ..structs import generate_uuid
+from ..structs import generate_uuid, parse_rfc3339_ns
 from .errors import BadRequest, NotFound
 
 if TYPE_CHECKING:
@@ -34,15 +34,6 @@ def rfc3339_nano(ns: int) -> str:
     if frac:
         text += "." + f"{frac:09d}".rstrip("0")
     return text + "Z"
-
-
-def parse_rfc3339_ns(text: str) -> int:
-    """The inverse of `rfc3339_nano` (any RFC 3339 time; nanoseconds kept)."""
-    head, _, tail = text.rstrip("Z").partition(".")
-    base = datetime.datetime.strptime(head, "%Y-%m-%dT%H:%M:%S").replace(
-        tzinfo=datetime.timezone.utc)
-    digits = "".join(ch for ch in tail if ch.isdigit())[:9]
-    return int(base.timestamp()) * 1_000_000_000 + int(digits.ljust(9, "0") or 0)
 
 
 class ACLEndpoint:

@@ -32,8 +32,7 @@ from ..structs import (DEPLOYMENT_STATUS_FAILED, DEPLOYMENT_STATUS_RUNNING,
                        DESC_FAILED_ALLOCATIONS, DESC_PROGRESS_DEADLINE, EVAL_STATUS_PENDING,
                        TRIGGER_DEPLOYMENT_WATCHER, Deployment, DeploymentStatusUpdate,
                        Evaluation, Job, desc_no_rollback_same_spec, desc_no_rollback_target,
-                       desc_rollback, generate_uuid)
-from .drainer import parse_rfc3339_ns
+                       desc_rollback, generate_uuid, parse_rfc3339_ns)
 from .job_endpoint import spec_changed
 
 if TYPE_CHECKING:

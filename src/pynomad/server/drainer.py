@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING
 
 from ..state import entries as e
 from ..structs import (EVAL_STATUS_PENDING, TRIGGER_NODE_DRAIN, Allocation, DesiredTransition,
-                       DrainStrategy, Evaluation, Job, Node, NodeEvent, TaskGroup, generate_uuid)
+                       DrainStrategy, Evaluation, Job, Node, NodeEvent, TaskGroup, generate_uuid,
+                       parse_rfc3339_ns)
 
 if TYPE_CHECKING:
     from .server import Server
@@ -50,18 +51,6 @@ class DrainActions:
 
     def empty(self) -> bool:
         return not (self.migrate or self.complete or self.deadlined)
-
-
-def parse_rfc3339_ns(text: str) -> int:
-    if not text or text.startswith("0001-01-01"):
-        return 0
-    t = text.rstrip("Z")
-    frac_ns = 0
-    if "." in t:
-        t, frac = t.split(".", 1)
-        frac_ns = int((frac + "000000000")[:9])
-    dt = datetime.datetime.fromisoformat(t).replace(tzinfo=datetime.timezone.utc)
-    return int(dt.timestamp()) * 1_000_000_000 + frac_ns
 
 
 def format_rfc3339_ns(ns: int) -> str:

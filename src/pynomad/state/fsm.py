@@ -6,7 +6,6 @@ results, client alloc updates, job summaries and the derived job status.
 
 from __future__ import annotations
 
-import datetime
 import sys
 
 from msgspec.structs import replace
@@ -14,7 +13,7 @@ from msgspec.structs import replace
 from ..structs import (ALLOC_CLIENT_COMPLETE, ALLOC_CLIENT_FAILED, ALLOC_CLIENT_LOST,
                        ALLOC_CLIENT_PENDING, ALLOC_CLIENT_RUNNING, ALLOC_CLIENT_UNKNOWN,
                        ALLOC_DESIRED_STOP, Allocation, Evaluation, Job, JobSummary, NodeEvent,
-                       TaskGroupSummary, compute_class)
+                       TaskGroupSummary, compute_class, rfc3339)
 from . import entries as e
 from .fsm_acl import ACLFSMMixin
 from .fsm_deployment import DeploymentFSMMixin, merge_client_health
@@ -211,7 +210,7 @@ class FSM(OperatorFSMMixin, DeploymentFSMMixin, ACLFSMMixin, VariablesFSMMixin,
             node.LastDrain = existing.LastDrain
         else:
             node.Events = [NodeEvent(Message="Node registered", Subsystem="Cluster",
-                                     Timestamp=_rfc3339(entry.Time), CreateIndex=self._index)]
+                                     Timestamp=rfc3339(entry.Time), CreateIndex=self._index)]
         st.nodes[node.ID] = node
         self._tables.add("nodes")
         for ev in entry.Evals:
@@ -226,7 +225,7 @@ class FSM(OperatorFSMMixin, DeploymentFSMMixin, ACLFSMMixin, VariablesFSMMixin,
             if node.Status != entry.Status:
                 event = NodeEvent(Message=f"Node status changed to {entry.Status}"
                                   if entry.Status != "ready" else "Node heartbeat received",
-                                  Subsystem="Cluster", Timestamp=_rfc3339(entry.Time),
+                                  Subsystem="Cluster", Timestamp=rfc3339(entry.Time),
                                   CreateIndex=self._index)
                 updated.Events = ((node.Events or []) + [event])[-10:]
             st.nodes[node.ID] = updated
@@ -354,8 +353,3 @@ class FSM(OperatorFSMMixin, DeploymentFSMMixin, ACLFSMMixin, VariablesFSMMixin,
         for node_id in entry.Nodes:
             st.nodes.pop(node_id, None)
         self._tables |= {"evals", "allocs", "jobs", "job_summary", "nodes", "deployment"}
-
-
-def _rfc3339(ns: int) -> str:
-    dt = datetime.datetime.fromtimestamp(ns / 1e9, tz=datetime.timezone.utc)
-    return dt.isoformat().replace("+00:00", "Z")

@@ -6,13 +6,11 @@ counters kept as allocations are placed and report health. Mixed into `FSM`, who
 
 from __future__ import annotations
 
-import datetime
-
 from msgspec.structs import replace
 
 from ..structs import (DEPLOYMENT_STATUS_RUNNING, DEPLOYMENT_STATUS_SUCCESSFUL, DESC_RUNNING,
                        AllocDeploymentStatus, Allocation, Deployment, DeploymentStatusUpdate,
-                       Job)
+                       Job, parse_rfc3339_ns, rfc3339)
 from . import entries as e
 
 
@@ -82,7 +80,7 @@ class DeploymentFSMMixin:
 
     def _apply_DeploymentAllocHealth(self, entry: e.DeploymentAllocHealth) -> None:
         st = self.state
-        stamp = _rfc3339(entry.Time)
+        stamp = rfc3339(entry.Time)
         for ids, healthy in ((entry.HealthyAllocationIDs, True),
                              (entry.UnhealthyAllocationIDs, False)):
             for alloc_id in ids:
@@ -126,11 +124,11 @@ class DeploymentFSMMixin:
             state.PlacedCanaries = (state.PlacedCanaries or []) + [alloc.ID]
         if state.ProgressDeadline:
             if placed and state.RequireProgressBy.startswith("0001"):
-                state.RequireProgressBy = _rfc3339(alloc.ModifyTime + state.ProgressDeadline)
+                state.RequireProgressBy = rfc3339(alloc.ModifyTime + state.ProgressDeadline)
             elif healthy > 0:
-                by = _parse_ns(new.Timestamp) + state.ProgressDeadline
-                if by > _parse_ns(state.RequireProgressBy):
-                    state.RequireProgressBy = _rfc3339(by)
+                by = parse_rfc3339_ns(new.Timestamp) + state.ProgressDeadline
+                if by > parse_rfc3339_ns(state.RequireProgressBy):
+                    state.RequireProgressBy = rfc3339(by)
         self._upsert_deployment(replace(d, TaskGroups={**d.TaskGroups, alloc.TaskGroup: state}))
 
 
@@ -146,15 +144,3 @@ def merge_client_health(existing: AllocDeploymentStatus | None,
         return existing
     return replace(existing, Healthy=reported.Healthy, Timestamp=reported.Timestamp,
                    ModifyIndex=index)
-
-
-def _rfc3339(ns: int) -> str:
-    dt = datetime.datetime.fromtimestamp(ns / 1e9, tz=datetime.timezone.utc)
-    return dt.isoformat().replace("+00:00", "Z")
-
-
-def _parse_ns(value: str) -> int:
-    if not value or value.startswith("0001"):
-        return 0
-    dt = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return int(dt.timestamp() * 1e9)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import time
 from typing import Any
@@ -34,6 +35,25 @@ def enc_hook(obj: Any) -> Any:
     if unpack is None:
         raise NotImplementedError(f"cannot encode objects of type {type(obj).__name__}")
     return unpack()
+
+
+def rfc3339(ns: int) -> str:
+    """A UTC time in ns as RFC 3339 with microseconds (how the state store stamps times)."""
+    dt = datetime.datetime.fromtimestamp(ns / 1e9, tz=datetime.timezone.utc)
+    return dt.isoformat().replace("+00:00", "Z")
+
+
+def parse_rfc3339_ns(text: str) -> int:
+    """An RFC 3339 UTC time as ns (nanoseconds kept); 0 for empty or Go's zero time."""
+    if not text or text.startswith("0001-01-01"):
+        return 0
+    t = text.rstrip("Z")
+    frac_ns = 0
+    if "." in t:
+        t, frac = t.split(".", 1)
+        frac_ns = int((frac + "000000000")[:9])
+    dt = datetime.datetime.fromisoformat(t).replace(tzinfo=datetime.timezone.utc)
+    return int(dt.timestamp()) * 1_000_000_000 + frac_ns
 
 
 def to_builtins(obj: Any) -> Any:
