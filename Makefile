@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test setup unit e2e bench clean
+.PHONY: dev test setup system unit e2e bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,16 +14,20 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-dev: setup
+# Debian packages for drivers, etcd, the UI tests (scripts/setup-system.sh says which)
+system:
+	scripts/setup-system.sh
+
+dev: setup system
 	$(BIN)/nomad agent -dev
 
-test: setup
+test: setup system
 	$(BIN)/python -m pytest -n 2 tests
 
 unit: setup
 	$(BIN)/python -m pytest tests/unit
 
-e2e: setup
+e2e: setup system
 	$(BIN)/python -m pytest tests/e2e
 
 clean:
