@@ -58,6 +58,13 @@ def _apply_flags(cfg: AgentConfig, flags: dict) -> None:
         cfg.client["enabled"] = True
     if flags["bootstrap-expect"]:
         cfg.server["bootstrap_expect"] = flags["bootstrap-expect"]
+    if flags["encrypt"]:
+        cfg.server["encrypt"] = flags["encrypt"]
+    for flag, key in (("join", "start_join"), ("retry-join", "retry_join")):
+        if flags[flag]:
+            join = dict(_first_block(cfg.server.get("server_join")))
+            join[key] = list(join.get(key) or []) + list(flags[flag])
+            cfg.server["server_join"] = join
     if flags["servers"]:
         cfg.client["servers"] = [s.strip() for s in flags["servers"].split(",") if s.strip()]
     if flags["node-class"]:

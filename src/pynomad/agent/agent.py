@@ -27,6 +27,8 @@ class Agent:
         self.config = config
         self.tls = tlsmod.settings(config.extra)
         self.server: Server | None = None
+        self.cluster = None
+        self.leave_on_stop = False
         self.client = None
         self._runners: list[web.AppRunner] = []
         self._tmp_dir: str | None = None
@@ -41,12 +43,20 @@ class Agent:
         if cfg.dev and not cfg.data_dir:
             self._tmp_dir = tempfile.mkdtemp(prefix="nomad-dev-")
         if cfg.server_enabled:
+            await self._start_cluster()
             self.server = Server(self._server_config())
             await self.server.start()
             await self._serve(rpc_app(self.server), cfg.bind("rpc"), cfg.ports["rpc"], rpc_ssl)
         await self._serve(http_app(self), cfg.bind("http"), cfg.ports["http"], http_ssl)
         if cfg.client_enabled:
             await self._start_client()
+
+    async def _start_cluster(self) -> None:
+        from .cluster import ServerCluster, server_node_id
+
+        data_dir = None if self.config.dev else self.config.data_dir
+        self.cluster = ServerCluster(self.config, server_node_id(data_dir), data_dir)
+        await self.cluster.start()
 
     def _server_config(self) -> ServerConfig:
         cfg = self.config
@@ -125,20 +135,19 @@ class Agent:
             await runner.cleanup()
         if self.server is not None:
             await self.server.stop()
+        if self.cluster is not None:
+            await self.cluster.stop(leave=self.leave_on_stop)
         if self._tmp_dir:
             shutil.rmtree(self._tmp_dir, ignore_errors=True)
 
     # -- introspection for /v1/agent ----------------------------------------------------
     def member(self) -> dict:
-        cfg = self.config
-        host, port = cfg.advertise_addr("serf").rsplit(":", 1)
-        return {"Name": f"{cfg.name}.{cfg.region}", "Addr": host, "Port": int(port),
-                "Status": "alive", "ProtocolMin": 1, "ProtocolMax": 5, "ProtocolCur": 2,
-                "DelegateMin": 2, "DelegateMax": 5, "DelegateCur": 4,
-                "Tags": {"role": "nomad", "region": cfg.region, "dc": cfg.datacenter,
-                         "build": __version__, "vsn": "1", "mvn": "1", "raft_vsn": "3",
-                         "port": cfg.rpc_advertise.rsplit(":", 1)[1], "id": cfg.name,
-                         "bootstrap": "1", "expect": str(cfg.server.get("bootstrap_expect", 1))}}
+        """This server's own gossip member, as /v1/agent/self shows it."""
+        from ..server.gossip import member_json
+
+        if self.cluster is None:
+            return {}
+        return member_json(self.cluster.gossip.membership.local)
 
     def client_servers(self) -> list[str]:
         if self.client is not None:
@@ -152,6 +161,9 @@ class Agent:
                            "known_regions": "1", "bootstrap": "false"},
                  "runtime": {"version": platform.python_version(), "arch": platform.machine(),
                              "cpu_count": str(os.cpu_count())}}
+        if self.cluster is not None:
+            stats["serf"] = self.cluster.stats()
+            stats["nomad"]["known_regions"] = str(len(self.cluster.regions()))
         if self.client is not None:
             stats["client"] = {"node_id": self.client.node_id, "known_servers": ",".join(cfg.client.get("servers") or [])}
         return {
@@ -165,7 +177,7 @@ class Agent:
                        "Client": {"Enabled": self.client is not None},
                        "ACL": {"Enabled": acl_enabled(cfg)},
                        "TLSConfig": self._tls_info()},
-            "member": self.member() if self.server else {},
+            "member": self.member(),
             "stats": stats,
         }
 
@@ -226,15 +238,29 @@ async def run_agent(agent: Agent) -> int:
     trimmer = asyncio.create_task(trim_loop())
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
+    caught: list[int] = []
+
+    def on_signal(sig: int) -> None:
+        caught.append(sig)
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal, sig)
     await agent.start()
     print("==> Nomad agent started! Log data will stream in below:\n", flush=True)
     await stop.wait()
-    print("==> Caught signal: interrupt", flush=True)
+    interrupt = caught[0] == signal.SIGINT
+    print(f"==> Caught signal: {'interrupt' if interrupt else 'terminated'}", flush=True)
+    # Nomad's servers stay in the pool on a stop unless told otherwise
+    agent.leave_on_stop = _truthy(agent.config.extra.get(
+        "leave_on_interrupt" if interrupt else "leave_on_terminate"))
     trimmer.cancel()
     await agent.shutdown()
     return 0
+
+
+def _truthy(value) -> bool:
+    return value if isinstance(value, bool) else str(value).lower() == "true"
 
 
 def acl_enabled(cfg) -> bool:

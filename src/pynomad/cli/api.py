@@ -171,7 +171,7 @@ class Client:
     # ------------------------------------------------------------------ #
 
     def _target(self, path: str, params: dict[str, Any] | None, namespace: str | None) -> str:
-        query: dict[str, str] = {}
+        query: dict[str, Any] = {}
         if self.config.region:
             query["region"] = self.config.region
         ns = namespace if namespace is not None else self.config.namespace
@@ -180,8 +180,11 @@ class Client:
         for key, value in (params or {}).items():
             if value is None or value is False or value == "":
                 continue
-            query[key] = "true" if value is True else str(value)
-        return path + ("?" + urlencode(query, quote_via=quote) if query else "")
+            if isinstance(value, (list, tuple)):
+                query[key] = [str(v) for v in value]   # repeated: ?address=a&address=b
+            else:
+                query[key] = "true" if value is True else str(value)
+        return path + ("?" + urlencode(query, doseq=True, quote_via=quote) if query else "")
 
     def _connection(self, stream: bool) -> http.client.HTTPConnection:
         if stream or self._conn is None:

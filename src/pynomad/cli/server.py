@@ -6,7 +6,7 @@ from typing import Any
 
 from pynomad.cli.api import APIError
 from pynomad.cli.format import columnize, go_bool, to_json
-from pynomad.cli.meta import Meta
+from pynomad.cli.meta import GENERAL_OPTIONS, Meta
 
 HELP = {
     "server members": """Usage: nomad server members [options]
@@ -18,6 +18,36 @@ Server Members Options:
 
   -verbose  Show detailed information about each member, including its tags.
   -json     Output the server members in JSON format.
+""",
+    "server join": """Usage: nomad server join [options] <addr> [<addr>...]
+
+  Joins the local server to one or more Nomad servers. Joining is
+  only required for server nodes, and only needs to succeed
+  against one or more of the provided addresses. Once joined, the
+  gossip layer will handle discovery of the other server nodes in
+  the cluster.
+
+  If ACLs are enabled, this command requires a token with the 'agent:write'
+  capability.
+
+""" + GENERAL_OPTIONS,
+    "server force-leave": """Usage: nomad server force-leave [options] <node>
+
+  Forces an server to enter the "left" state. This can be used to
+  eject nodes which have failed and will not rejoin the cluster.
+  Note that if the member is actually still alive, it will
+  eventually rejoin the cluster again. The failed or left server will
+  be garbage collected after 24h.
+
+  If ACLs are enabled, this option requires a token with the 'agent:write'
+  capability.
+
+""" + GENERAL_OPTIONS + """
+Server Force-Leave Options:
+
+  -prune
+    Removes failed or left server from the Serf member list immediately.
+    If member is actually still alive, it will eventually rejoin the cluster again.
 """,
     "agent-info": """Usage: nomad agent-info [options]
 
@@ -114,6 +144,37 @@ def _is_leader(m: dict[str, Any], leaders: dict[str, str]) -> bool:
     region = t.get("region", "")
     return region in leaders and leaders[region] == _join_host_port(m.get("Addr", ""),
                                                                        t.get("port", ""))
+
+
+def join(meta: Meta, args: list[str]) -> int:
+    """``nomad server join <addr>...``."""
+    _, addrs = meta.parse(args, {})
+    if not addrs:
+        raise meta.usage_error("One or more node addresses must be given as arguments")
+    try:
+        resp, _ = meta.client().put("/v1/agent/join", None, {"address": addrs})
+    except APIError as exc:
+        raise meta.fail(f"Error joining: {exc}") from None
+    resp = resp or {}
+    if resp.get("error"):
+        raise meta.fail(f"Error joining: failed joining: {resp['error']}")
+    meta.ui.output(f"Joined {resp.get('num_joined', 0)} servers successfully")
+    return 0
+
+
+def force_leave(meta: Meta, args: list[str]) -> int:
+    """``nomad server force-leave [-prune] <node>``."""
+    opts, rest = meta.parse(args, {"prune": "bool"})
+    if len(rest) != 1:
+        raise meta.usage_error("This command takes one argument: <node>")
+    params = {"node": rest[0]}
+    if opts["prune"]:
+        params["prune"] = "1"
+    try:
+        meta.client().put("/v1/agent/force-leave", None, params)
+    except APIError as exc:
+        raise meta.fail(f"Error force-leaving server {rest[0]}: {exc}") from None
+    return 0
 
 
 def agent_info(meta: Meta, args: list[str]) -> int:

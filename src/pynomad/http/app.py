@@ -7,13 +7,13 @@ from aiohttp import web
 from .acl_enforce import acl_middleware
 from .common import AGENT, error_middleware, error_text
 from .routes import acl as acl_routes
-from .routes import (agent, agent_monitor, allocs, client_exec, client_fs, client_stats,
-                     deployments, events, job_children, jobs, namespaces, nodes, operator,
-                     operator_snapshot, search, services, system, variables)
+from .routes import (agent, agent_cluster, agent_monitor, allocs, client_exec, client_fs,
+                     client_stats, deployments, events, job_children, jobs, namespaces, nodes,
+                     operator, operator_snapshot, search, services, system, variables)
 
 ROUTE_MODULES = (jobs, job_children, allocs, deployments, nodes, namespaces, agent,
-                 agent_monitor, client_fs, client_stats, client_exec, operator, operator_snapshot,
-                 search, system, acl_routes, variables, events, services)
+                 agent_cluster, agent_monitor, client_fs, client_stats, client_exec, operator,
+                 operator_snapshot, search, system, acl_routes, variables, events, services)
 
 
 @web.middleware

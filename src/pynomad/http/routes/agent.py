@@ -15,14 +15,6 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
     async def agent_self(request):
         return reply(request, request.app[AGENT].self_info())
 
-    @r.get("/v1/agent/members")
-    async def members(request):
-        agent = request.app[AGENT]
-        return reply(request, {"ServerName": agent.config.name,
-                               "ServerRegion": agent.config.region,
-                               "ServerDC": agent.config.datacenter,
-                               "Members": [agent.member()] if agent.server else []})
-
     @r.get("/v1/agent/servers")
     async def servers(request):
         return reply(request, request.app[AGENT].client_servers())
