@@ -11,8 +11,10 @@ from __future__ import annotations
 import random
 from typing import Protocol
 
-from ..structs import Allocation, Deployment, Evaluation, Job, Node, NodeUsage, Plan
+from ..structs import (Allocation, AllocMetric, Deployment, Evaluation, Job, Node, NodeUsage,
+                       Plan, node_capacity)
 from ..structs.node import compute_class
+from .metrics import TopScores
 
 ELIGIBLE = "eligible"
 INELIGIBLE = "ineligible"
@@ -95,18 +97,41 @@ class EvalEligibility:
         self.groups.clear()
 
 
+class SelectOptions:
+    """What one selection asks beyond its task group (Nomad's SelectOptions)."""
+
+    __slots__ = ("penalty_nodes", "evict", "alloc_name")
+
+    def __init__(self, penalty_nodes=frozenset(), evict: bool = False,
+                 alloc_name: str = "") -> None:
+        self.penalty_nodes = penalty_nodes  # nodes where the replaced allocation failed
+        self.evict = evict                  # lower-priority allocations may be preempted
+        self.alloc_name = alloc_name        # the allocation placed (per-alloc volumes)
+
+
 class EvalContext:
-    """Tracks what the plan changes on each node so placements see each other."""
+    """Tracks what the plan changes on each node so placements see each other, and the
+    metric and options of the selection under way."""
 
     def __init__(self, state: State, plan: Plan, rng: random.Random | None = None) -> None:
         self.state = state
         self.plan = plan
         self.rng = rng or random.Random()
         self.eligibility = EvalEligibility()
+        self.metrics = AllocMetric()
+        self.top_scores = TopScores()
+        self.options = SelectOptions()
         self._usage: dict[str, NodeUsage] = {}
         self._preempted: dict[tuple[str, str, str], int] = {}
         self._classes: dict[str, str] = {}
+        self._capacities: dict[str, tuple[int, int, int]] = {}
         self._listeners: list[PlanListener] = []
+
+    def begin_select(self, metric: AllocMetric, options: SelectOptions) -> None:
+        """Nomad's ctx.Reset(): a selection records into its own metric."""
+        self.metrics = metric
+        self.top_scores = TopScores()
+        self.options = options
 
     # -- proposed allocations per node ---------------------------------------------------
     def proposed_allocs(self, node_id: str) -> list[Allocation]:
@@ -145,6 +170,13 @@ class EvalContext:
     def job_allocs_on(self, node_id: str, namespace: str, job_id: str) -> int:
         return sum(n for (ns, j, _), n in self.usage(node_id).counts.items()
                    if j == job_id and ns == namespace)
+
+    def capacity(self, node: Node) -> tuple[int, int, int]:
+        """Schedulable cpu, memory and disk of the node (cached: nodes don't change)."""
+        cap = self._capacities.get(node.ID)
+        if cap is None:
+            cap = self._capacities[node.ID] = node_capacity(node)
+        return cap
 
     def node_class(self, node: Node) -> str:
         """The node's computed class (computed here when the node lacks one)."""

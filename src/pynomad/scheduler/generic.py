@@ -22,7 +22,7 @@ from ..structs import (NO_TRANSITION, ALLOC_CLIENT_FAILED, ALLOC_CLIENT_PENDING,
                        RescheduleEvent, RescheduleTracker, generate_uuid, rfc3339)
 from .config import SchedulerConfig
 from .context import EvalContext, EvalEligibility, State
-from .feasible import in_datacenters
+from .feasible.nodes import ready_nodes
 from .metrics import exhaust_resources
 from .reconcile import (BATCHED_FAILED_WINDOW_NS, CANARY, AllocReconciler, Placement,
                         Results)
@@ -114,7 +114,7 @@ class GenericScheduler(SchedulerBase):
         queued: dict[str, int] = {}
         if job is None or not placements:
             return failed, queued
-        nodes, by_dc = self._ready_nodes(job)
+        nodes, by_dc = ready_nodes(self.state.nodes_list(), job)
         stack = GenericStack(ctx, job, nodes, self.batch, config=self.config)
         preempt = self.config.preemption_enabled("batch" if self.batch else "service")
         for p in placements:
@@ -151,18 +151,6 @@ class GenericScheduler(SchedulerBase):
             metric = AllocMetric(NodesAvailable=by_dc, NodesInPool=in_pool)
             option = stack.select(p.tg, metric, penalty, preempt=True, alloc_name=p.name)
         return metric, option
-
-    def _ready_nodes(self, job: Job) -> tuple[list[Node], dict[str, int]]:
-        """Ready nodes in the job's node pool and datacenters, and their count per DC."""
-        nodes, by_dc = [], {}
-        for node in self.state.nodes_list():
-            if node.NodePool != job.NodePool and job.NodePool not in ("all", "", None):
-                continue
-            if not node.ready() or not in_datacenters(node, job.Datacenters or ["*"]):
-                continue
-            nodes.append(node)
-            by_dc[node.Datacenter] = by_dc.get(node.Datacenter, 0) + 1
-        return nodes, by_dc
 
     def _new_alloc(self, ev: Evaluation, job: Job, p: Placement, option, metric) -> Allocation:
         alloc = Allocation(

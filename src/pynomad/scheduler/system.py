@@ -18,7 +18,7 @@ from ..structs import (NO_TRANSITION, ALLOC_CLIENT_COMPLETE, ALLOC_CLIENT_LOST, 
                        generate_uuid)
 from .config import SchedulerConfig
 from .context import EvalContext, State
-from .feasible import in_datacenters
+from .feasible.nodes import in_datacenters, ready_nodes
 from .generic import Outcome, SchedulerBase, blocked_eval, submit_plans
 from .metrics import exhaust_resources
 from .reconcile import ALLOC_LOST, ALLOC_MIGRATING, ALLOC_NOT_NEEDED, ALLOC_UPDATING, tasks_updated
@@ -69,7 +69,7 @@ class SystemScheduler(SchedulerBase):
             for a in live:
                 ctx.stop(a, ALLOC_NOT_NEEDED)
             return {}, {}
-        ready = self._ready_nodes(job)
+        ready = {n.ID: n for n in ready_nodes(self.state.nodes_list(), job)[0]}
         groups = {tg.Name: tg for tg in job.TaskGroups or ()}
         placements: list[tuple[Node, TaskGroup, Allocation | None]] = []
         by_node_group = {(a.NodeID, a.TaskGroup): a for a in sorted(allocs, key=lambda a: a.CreateIndex)
@@ -103,11 +103,6 @@ class SystemScheduler(SchedulerBase):
     def _keep(self, alloc: Allocation) -> bool:
         """sysbatch allocs that finished stay finished; failed system allocs are replaced."""
         return self.sysbatch and alloc.ClientStatus == ALLOC_CLIENT_COMPLETE
-
-    def _ready_nodes(self, job: Job) -> dict[str, Node]:
-        return {n.ID: n for n in self.state.nodes_list()
-                if n.ready() and in_datacenters(n, job.Datacenters or ["*"])
-                and (job.NodePool in (None, "all") or n.NodePool == job.NodePool)}
 
     def _place(self, ctx: EvalContext, ev: Evaluation, job: Job, placements):
         failed: dict[str, AllocMetric] = {}

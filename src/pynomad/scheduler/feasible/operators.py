@@ -1,19 +1,16 @@
-"""Feasibility: constraint operators, target resolution, driver, datacenter and host
-volume checks.
+"""The constraint language: target resolution (`${attr.*}`, `${meta.*}`, `${node.*}`) and
+every operator, as Nomad's resolveTarget / checkConstraint.
 
-Pure functions over `structs.Node`; results (host volumes aside) are cached per computed
-node class by the stack.
+Pure functions over `structs.Node`, shared by the constraint checker, affinities, spread
+and the property sets.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from functools import lru_cache
 
-from ..structs import Constraint, Node, TaskGroup
-
-HOST_VOLUMES_FILTER = "missing compatible host volumes"
+from ...structs import Constraint, Node
 
 
 def resolve_target(target: str, node: Node) -> tuple[str | None, bool]:
@@ -149,51 +146,3 @@ def escapes_class(constraints: list[Constraint]) -> bool:
 def constraint_string(c: Constraint) -> str:
     """How a constraint is named in AllocMetric.ConstraintFiltered (Constraint.String)."""
     return f"{c.LTarget} {c.Operand} {c.RTarget}"
-
-
-_TRUE = {"1", "t", "T", "TRUE", "true", "True"}
-_FALSE = {"0", "f", "F", "FALSE", "false", "False"}
-
-
-def distinct_hosts_enabled(constraints: list[Constraint] | None) -> bool:
-    """The first distinct_hosts constraint decides: empty or unparsable RTarget means on."""
-    for c in constraints or ():
-        if c.Operand == "distinct_hosts":
-            return c.RTarget == "" or c.RTarget in _TRUE or c.RTarget not in _FALSE
-    return False
-
-
-def has_driver(node: Node, driver: str) -> bool:
-    info = node.Drivers.get(driver)
-    if info is not None:
-        return info.Detected and info.Healthy
-    return node.Attributes.get(f"driver.{driver}") in ("1", "true")
-
-
-def in_datacenters(node: Node, datacenters: list[str]) -> bool:
-    return any(fnmatch.fnmatchcase(node.Datacenter, dc) for dc in datacenters)
-
-
-def host_volume_requests(tg: TaskGroup, alloc_name: str = "") -> dict[str, list[bool]]:
-    """The group's host volumes by source, with each request's read-only flag. A per-alloc
-    volume's source gets the alloc's index suffix (`data` → `data[2]`)."""
-    requests: dict[str, list[bool]] = {}
-    for req in (tg.Volumes or {}).values():
-        if not isinstance(req, dict) or req.get("Type") != "host":
-            continue
-        source = req.get("Source") or ""
-        if req.get("PerAlloc"):
-            source += alloc_name[alloc_name.rfind("["):] if "[" in alloc_name else ""
-        requests.setdefault(source, []).append(bool(req.get("ReadOnly")))
-    return requests
-
-
-def has_host_volumes(node: Node, requests: dict[str, list[bool]]) -> bool:
-    """Nomad's HostVolumeChecker: every source exists on the node, and a read-only node
-    volume is only requested read-only."""
-    volumes = node.HostVolumes or {}
-    for source, read_only in requests.items():
-        volume = volumes.get(source)
-        if volume is None or (volume.ReadOnly and not all(read_only)):
-            return False
-    return True

@@ -1,64 +1,14 @@
-"""Score terms beyond bin-packing (Nomad's rank.go and spread.go).
-
-- `AffinityScorer`: Σ(weights of matched affinities) / Σ|weights| → `node-affinity`.
-- `SpreadScorer`: per spread block, the boost toward its target percentages (or toward an
-  even spread when it has none) → `allocation-spread`.
-- `preemption_score`: the logistic score of the allocations a placement would evict.
-"""
+"""Nomad's SpreadIterator: per spread block of the job and group, the boost toward its
+target percentages (or toward an even spread over the values seen when it names none)
+→ `allocation-spread`, scored only when non-zero."""
 
 from __future__ import annotations
 
-import math
-
-from ..structs import Affinity, Allocation, Job, Node, Spread, TaskGroup
-from .context import EvalContext
-from .feasible import check_constraint, resolve_target, target_escapes
-from .propertyset import IMPLICIT_TARGET, PropertySet
-
-DEFAULT_WEIGHT = 50
-
-
-def merged_affinities(job: Job, tg: TaskGroup) -> list[Affinity]:
-    """Job, group and task affinities, in Nomad's merge order."""
-    out = list(job.Affinities or ()) + list(tg.Affinities or ())
-    for task in tg.Tasks or ():
-        out += task.Affinities or ()
-    return out
-
-
-def _weight(w: int | None) -> int:
-    return DEFAULT_WEIGHT if w is None else w
-
-
-class AffinityScorer:
-    """The `node-affinity` term for one task group; cached per computed class unless an
-    affinity targets a unique attribute."""
-
-    def __init__(self, ctx: EvalContext, affinities: list[Affinity]) -> None:
-        self.ctx = ctx
-        self.affinities = [(a, _weight(a.Weight)) for a in affinities]
-        self.total = sum(abs(w) for _, w in self.affinities)
-        self.escaped = any(target_escapes(a.LTarget) or target_escapes(a.RTarget)
-                           for a in affinities)
-        self._cache: dict[str, float] = {}
-
-    def score(self, node: Node) -> float:
-        key = node.ID if self.escaped else self.ctx.node_class(node)
-        cached = self._cache.get(key)
-        if cached is None:
-            cached = self._cache[key] = self._compute(node)
-        return cached
-
-    def _compute(self, node: Node) -> float:
-        if self.total == 0:
-            return 0.0
-        matched = 0.0
-        for a, w in self.affinities:
-            lval, lok = resolve_target(a.LTarget, node)
-            rval, rok = resolve_target(a.RTarget, node)
-            if check_constraint(a.Operand, lval, rval, lok, rok):
-                matched += w
-        return matched / self.total
+from ...structs import Job, Node, Spread, TaskGroup
+from ..context import EvalContext
+from ..feasible.propertyset import IMPLICIT_TARGET, PropertySet
+from .base import RankedNode, RankIterator
+from .node_affinity import weight_or_default
 
 
 class _SpreadInfo:
@@ -90,7 +40,7 @@ class SpreadScorer:
         count = tg.Count or 0
         for spread in list(tg.Spreads or ()) + list(job.Spreads or ()):
             self.infos[spread.Attribute] = _spread_info(spread, count)
-            self.total_weight += _weight(spread.Weight)
+            self.total_weight += weight_or_default(spread.Weight)
         self._cache: dict[tuple, float] = {}
         self._versions: tuple[int, ...] = ()
 
@@ -147,7 +97,7 @@ def _spread_info(spread: Spread, count: int) -> _SpreadInfo:
         total += want
     if 0 < total < count:
         desired[IMPLICIT_TARGET] = count - total
-    return _SpreadInfo(_weight(spread.Weight), desired)
+    return _SpreadInfo(weight_or_default(spread.Weight), desired)
 
 
 def even_spread_boost(ps: PropertySet, node: Node) -> float:
@@ -169,19 +119,25 @@ def even_spread_boost(ps: PropertySet, node: Node) -> float:
     return (hi - lo) / lo
 
 
-def net_priority(allocs: list[Allocation]) -> float:
-    """The max priority of the evicted allocs plus their sum divided by that max."""
-    prios = [_priority(a) for a in allocs]
-    top = float(max(prios)) if prios else 0.0
-    return top + (sum(prios) / top if top else 0.0)
+class SpreadIterator:
+    def __init__(self, ctx: EvalContext, source: RankIterator, job: Job, tg: TaskGroup,
+                 shared: SpreadState) -> None:
+        self.source = source
+        self.scorer = SpreadScorer(ctx, job, tg, shared)
 
+    @classmethod
+    def wrap(cls, ctx: EvalContext, source: RankIterator, job: Job, tg: TaskGroup,
+             shared: SpreadState) -> RankIterator:
+        return cls(ctx, source, job, tg, shared) if job.Spreads or tg.Spreads else source
 
-def preemption_score(allocs: list[Allocation]) -> float:
-    """Logistic in the net priority: 0.5 at 2048, near 1 for low-priority victims."""
-    return 1.0 / (1.0 + math.exp(0.0048 * (net_priority(allocs) - 2048.0)))
+    def next(self) -> RankedNode | None:
+        option = self.source.next()
+        if option is None:
+            return None
+        boost = self.scorer.score(option.node)
+        if boost != 0.0:
+            option.score("allocation-spread", boost)
+        return option
 
-
-def _priority(alloc: Allocation) -> int:
-    if alloc.Job is None or alloc.Job.Priority is None:
-        return 50
-    return alloc.Job.Priority
+    def reset(self) -> None:
+        self.source.reset()

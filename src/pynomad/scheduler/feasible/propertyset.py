@@ -8,9 +8,9 @@ EvalContext's placement/stop notifications, so a lookup is O(1).
 
 from __future__ import annotations
 
-from ..structs import Allocation, Constraint, Job, Node
-from .context import EvalContext
-from .feasible import resolve_target
+from ...structs import Allocation, Constraint, Job, Node
+from ..context import EvalContext
+from .operators import resolve_target
 
 IMPLICIT_TARGET = "*"
 

@@ -1,10 +1,17 @@
-"""Host-mode port assignment for a task group on a node (a small NetworkIndex)."""
+"""Host ports for a task group on a node (a small NetworkIndex), the first resource the
+bin-packer assigns: static ports must be free, dynamic ones are picked at random in the
+node's range. Exhausted as `network: <reason>`; with eviction allowed, the allocations
+holding the wanted static ports may be preempted."""
 
 from __future__ import annotations
 
 import random
 
-from ..structs import (AllocatedPortMapping, NetworkResource, Node, Port, TaskGroup)
+from ...structs import (AllocatedPortMapping, Allocation, NetworkResource, Node, Port,
+                        TaskGroup)
+from ..context import EvalContext
+from ..preemption import Preemptor
+from .base import RankedNode
 
 MAX_RAND_PORT_ATTEMPTS = 20
 
@@ -74,3 +81,43 @@ def _pick_dynamic(node: Node, taken: set[int], rng: random.Random) -> int | None
         if port not in taken:
             return port
     return None
+
+
+def held_ports(alloc: Allocation) -> set[int]:
+    ar = alloc.AllocatedResources
+    return {p.Value for p in (ar.Shared.Ports or ())} if ar and ar.Shared else set()
+
+
+class NetworkAssigner:
+    def __init__(self, ctx: EvalContext, tg: TaskGroup, preemptor: Preemptor) -> None:
+        self.ctx = ctx
+        self.tg = tg
+        self.preemptor = preemptor
+        self.static_ports = static_ports(tg)
+
+    @classmethod
+    def of(cls, ctx: EvalContext, tg: TaskGroup, preemptor: Preemptor) -> "NetworkAssigner | None":
+        return cls(ctx, tg, preemptor) if group_networks(tg) else None
+
+    def assign(self, option: RankedNode, evict: bool) -> str | None:
+        node = option.node
+        ports, reason = assign_ports(self.tg, node, option.usage.ports, self.ctx.rng)
+        if ports is None and evict:
+            ports = self._preempt(option)
+        if ports is None:
+            return f"network: {reason}"
+        option.ports = ports
+        return None
+
+    def _preempt(self, option: RankedNode) -> Assigned | None:
+        proposed = self.ctx.proposed_allocs(option.node.ID)
+        victims = self.preemptor.preempt_for_ports(proposed, self.static_ports)
+        if not victims:
+            return None
+        freed = set(option.usage.ports)
+        for v in victims:
+            freed -= held_ports(v)
+        ports, _ = assign_ports(self.tg, option.node, freed, self.ctx.rng)
+        if ports is not None:
+            option.preempt(victims)
+        return ports
