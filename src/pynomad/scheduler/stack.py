@@ -33,6 +33,7 @@ from .config import SchedulerConfig
 from .context import EvalContext, SelectOptions
 from .feasible.base import FeasibilityChecker, FeasibleIterator, present
 from .feasible.constraint import ConstraintChecker
+from .feasible.device import DeviceChecker
 from .feasible.distinct_hosts import DistinctHostsChecker
 from .feasible.distinct_property import DistinctPropertyChecker, job_property_sets
 from .feasible.driver import DriverChecker
@@ -45,6 +46,8 @@ from .group import Group, group_constraints
 from .preemption import Preemptor
 from .rank.base import RankedNode, RankIterator
 from .rank.binpack import BinPackIterator, ResourceAssigner
+from .rank.cores import CoreAssigner
+from .rank.devices import DeviceAffinityIterator, DeviceAssigner
 from .rank.job_anti_affinity import JobAntiAffinityIterator
 from .rank.limit import LimitIterator
 from .rank.max_score import MaxScoreIterator
@@ -104,6 +107,7 @@ class GenericStack:
         ctx, job = self.ctx, self.job
         group = Group(tg)
         it: RankIterator = self._binpack(tg, group)
+        it = DeviceAffinityIterator.wrap(it, tg)
         it = JobAntiAffinityIterator(it, job, group)
         it = NodeReschedulingPenaltyIterator(ctx, it)
         it = NodeAffinityIterator(ctx, it, job, tg)
@@ -116,7 +120,9 @@ class GenericStack:
     def _binpack(self, tg: TaskGroup, group: Group) -> BinPackIterator:
         ctx = self.ctx
         assigners: list[ResourceAssigner] = present(
-            NetworkAssigner.of(ctx, tg, self.preemptor))
+            NetworkAssigner.of(ctx, tg, self.preemptor),
+            DeviceAssigner.of(ctx, tg),
+            CoreAssigner.of(ctx, tg))
         return BinPackIterator(ctx, self._feasible(tg), group, self.algorithm, assigners,
                                self.preemptor)
 
@@ -126,6 +132,7 @@ class GenericStack:
         group_checks: list[FeasibilityChecker] = present(
             DriverChecker(tg),
             ConstraintChecker(group_constraints(tg)),
+            DeviceChecker.of(tg),
             NetworkChecker.of(tg))
         available: list[FeasibilityChecker] = present(
             HostVolumeChecker.of(ctx, tg),
@@ -163,7 +170,9 @@ class SystemStack(GenericStack):
         return StaticIterator(self.ctx, nodes)
 
     def _compose(self, tg: TaskGroup) -> RankIterator:
-        return ScoreNormalizationIterator(self.ctx, self._binpack(tg, Group(tg)))
+        it: RankIterator = self._binpack(tg, Group(tg))
+        it = DeviceAffinityIterator.wrap(it, tg)
+        return ScoreNormalizationIterator(self.ctx, it)
 
     def _distinct_hosts(self, tg: TaskGroup) -> None:
         return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from msgspec.structs import replace
 
+from ..scheduler.plan_fit import plan_exclusive_fit
 from ..state import StateStore
 from ..state import entries as e
 from ..structs import NODE_INELIGIBLE, NODE_STATUS_READY, NodeUsage, Plan, PlanResult, fits
@@ -58,7 +59,8 @@ def _evaluate_node(state: StateStore, plan: Plan, node_id: str, placed) -> tuple
         used.add(a)
         if ports and len(used.ports) - before != len(ports):
             return False, "network: port collision"
-    return fits(node, used)
+    ok, reason = fits(node, used)
+    return plan_exclusive_fit(state, plan, node, new) if ok else (ok, reason)
 
 
 def result_entry(plan: Plan, result: PlanResult, now: int) -> e.ApplyPlanResults:

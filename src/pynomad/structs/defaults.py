@@ -114,10 +114,13 @@ def _canonicalize_group(job: Job, tg: TaskGroup) -> None:
 def _canonicalize_task(tg: TaskGroup, task: Task) -> None:
     res = task.Resources or Resources()
     if res.CPU is None:
-        res.CPU = 100
+        res.CPU = 0 if res.Cores else 100  # reserved cores replace the cpu default
     if res.MemoryMB is None:
         res.MemoryMB = 300
     res.Cores = res.Cores or 0
+    for dev in res.Devices or ():
+        if isinstance(dev, dict) and dev.get("Count") is None:
+            dev["Count"] = 1
     res.MemoryMaxMB = res.MemoryMaxMB or 0
     res.DiskMB = res.DiskMB or 0
     res.IOPS = res.IOPS or 0

@@ -127,5 +127,10 @@ def compute_class(node: Node) -> str:
     parts = [node.Datacenter, node.NodeClass, node.NodePool]
     parts += [f"{k}={v}" for k, v in sorted(node.Attributes.items()) if not k.startswith("unique.")]
     parts += [f"m:{k}={v}" for k, v in sorted(node.Meta.items()) if not k.startswith("unique.")]
+    for dev in node.NodeResources.Devices or ():  # device groups, not their instances
+        attrs = sorted((k, sorted(v.items()) if isinstance(v, dict) else v)
+                       for k, v in (dev.get("Attributes") or {}).items()
+                       if not k.startswith("unique."))
+        parts.append(f"d:{dev.get('Vendor')}/{dev.get('Type')}/{dev.get('Name')}:{attrs}")
     digest = hashlib.blake2b("\x00".join(parts).encode(), digest_size=8).hexdigest()
     return f"v1:{int(digest, 16)}"

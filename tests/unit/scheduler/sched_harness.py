@@ -8,6 +8,7 @@ from collections import Counter
 from msgspec.structs import replace
 
 from pynomad.scheduler import new_scheduler
+from pynomad.scheduler.plan_fit import exclusive_fit
 from pynomad.structs import (Allocation, Deployment, DriverInfo, Evaluation, Job, Node, NodeCpuResources,
                              NodeDiskResources, NodeMemoryResources, NodeResources, PlanResult,
                              Resources, Task, TaskGroup, allocs_fit, generate_uuid)
@@ -104,6 +105,7 @@ class FakeState:
             live = {a.ID: a for a in self.allocs_by_node_id(node_id) if not a.terminal()}
             live.update({a.ID: a for a in allocs})
             ok, _ = allocs_fit(self.nodes[node_id], live.values())
+            ok = ok and exclusive_fit(self.nodes[node_id], live.values())[0]
             if not ok:
                 result.RefreshIndex = self.latest_index
                 continue

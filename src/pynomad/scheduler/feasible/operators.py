@@ -55,7 +55,7 @@ def check_constraint(operand: str, lval: str | None, rval: str | None,
     if not (lfound and rfound):
         return False
     if operand == "regexp":
-        return _regexp(rval).search(lval) is not None if _regexp(rval) else False
+        return compiled_regexp(rval).search(lval) is not None if compiled_regexp(rval) else False
     if operand in ("set_contains", "set_contains_all"):
         have = {s.strip() for s in lval.split(",")}
         return all(s.strip() in have for s in rval.split(","))
@@ -63,7 +63,7 @@ def check_constraint(operand: str, lval: str | None, rval: str | None,
         have = {s.strip() for s in lval.split(",")}
         return any(s.strip() in have for s in rval.split(","))
     if operand in ("version", "semver"):
-        return _check_version(lval, rval, strict=operand == "semver")
+        return check_version(lval, rval, strict=operand == "semver")
     return False
 
 
@@ -80,7 +80,7 @@ def _check_order(op: str, lval: str, rval: str) -> bool:
 
 
 @lru_cache(maxsize=256)
-def _regexp(pattern: str) -> re.Pattern | None:
+def compiled_regexp(pattern: str) -> re.Pattern | None:
     try:
         return re.compile(pattern)
     except re.error:
@@ -98,7 +98,7 @@ def _parse_version(v: str, strict: bool):
     return nums, m.group(4) or ""
 
 
-def _check_version(lval: str, constraint: str, strict: bool) -> bool:
+def check_version(lval: str, constraint: str, strict: bool) -> bool:
     have = _parse_version(lval, strict)
     if have is None:
         return False
