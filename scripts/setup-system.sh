@@ -14,6 +14,9 @@ PACKAGES=(
   prometheus                   # scraping /v1/metrics in the telemetry tests
 )
 
+# npm installs the web UI's front-end libraries at `make setup` (Debian's when none is present)
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -128,6 +128,7 @@ COMMANDS: dict[str, tuple[str | None, str]] = {
     "var list": ("var:list_vars", "List variable metadata"),
     "var purge": ("var:purge", "Purge a variable"),
     "var init": ("var:init", "Create an example variable specification file"),
+    "ui": ("ui_cmd:ui", "Open the Nomad Web UI"),
 }
 
 ALIASES: dict[str, str] = {

@@ -170,6 +170,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("DELETE", "/v1/service/{name}/{id}"): SUBMIT_JOB,
     # event stream: the handler checks each topic (routes/events.py)
     ("GET", "/v1/event/stream"): SELF,
+    # the web UI's pages and assets (their data comes from the API above)
+    ("GET", "/"): NONE,
+    ("GET", "/ui"): NONE,
+    ("GET", "/ui/{tail}"): NONE,
+    ("GET", "/ui/assets/{tail}"): NONE,
 }
 
 

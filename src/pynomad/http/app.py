@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from .acl_enforce import acl_middleware
+from . import ui
 from .common import AGENT, error_middleware, error_text
 from .routes import acl as acl_routes
 from .routes import (agent, agent_cluster, agent_monitor, allocs, client_exec, client_fs,
@@ -13,7 +14,7 @@ from .routes import (agent, agent_cluster, agent_monitor, allocs, client_exec, c
 
 ROUTE_MODULES = (jobs, job_children, allocs, deployments, nodes, namespaces, agent,
                  agent_cluster, agent_monitor, client_fs, client_stats, client_exec, operator,
-                 operator_snapshot, search, system, acl_routes, variables, events, services)
+                 operator_snapshot, search, system, acl_routes, variables, events, services, ui)
 
 
 @web.middleware

@@ -20,17 +20,18 @@ def job_stub(state: StateStore, job: Job) -> dict:
     }
 
 
-def alloc_stub(a: Allocation) -> dict:
+def alloc_stub(a: Allocation, with_resources: bool = False, task_states: bool = True) -> dict:
     job = a.Job
     return {
         "ID": a.ID, "EvalID": a.EvalID, "Name": a.Name, "Namespace": a.Namespace,
         "NodeID": a.NodeID, "NodeName": a.NodeName, "JobID": a.JobID,
         "JobType": job.Type if job else "", "JobVersion": job.Version if job else 0,
-        "TaskGroup": a.TaskGroup, "AllocatedResources": None,
+        "TaskGroup": a.TaskGroup,
+        "AllocatedResources": to_builtins(a.AllocatedResources) if with_resources else None,
         "DesiredStatus": a.DesiredStatus, "DesiredDescription": a.DesiredDescription,
         "ClientStatus": a.ClientStatus, "ClientDescription": a.ClientDescription,
         "DesiredTransition": to_builtins(a.DesiredTransition),
-        "TaskStates": to_builtins(a.TaskStates),
+        "TaskStates": to_builtins(a.TaskStates) if task_states else None,
         "DeploymentStatus": to_builtins(a.DeploymentStatus),
         "FollowupEvalID": a.FollowupEvalID, "NextAllocation": a.NextAllocation,
         "RescheduleTracker": to_builtins(a.RescheduleTracker),

@@ -20,7 +20,9 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
         allocs = [a for a in agent.server.state.allocs.values()
                   if q.namespace in ("*", a.Namespace)]
         allocs = prefix_match(sorted(allocs, key=lambda a: a.ID), q.prefix)
-        return reply(request, [alloc_stub(a) for a in allocs], index)
+        resources = request.query.get("resources", "").lower() in ("1", "true")
+        task_states = request.query.get("task_states", "").lower() not in ("0", "false")
+        return reply(request, [alloc_stub(a, resources, task_states) for a in allocs], index)
 
     @r.get("/v1/allocation/{id}")
     async def get_alloc(request):

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from ...server.errors import BadRequest, NotFound
 from ...server.job_endpoint import prepare_job
+from ...server.jobdiff import job_diff
 from ...structs import Base, Job, JobSubmission, ValidationError, canonicalize, to_builtins, validate_job
 from ..common import AGENT, decode_body, prefix_match, query_options, reply
 from ..stubs import alloc_stub, job_stub
@@ -179,7 +180,11 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
         versions = agent.server.state.job_versions_of(q.namespace, request.match_info["id"])
         if not versions:
             raise NotFound("job versions not found")
-        return reply(request, {"Versions": to_builtins(versions), "Diffs": None}, index)
+        out = to_builtins(versions)
+        diffs = None
+        if request.query.get("diffs", "").lower() in ("1", "true"):
+            diffs = [job_diff(out[i + 1], out[i], True) for i in range(len(out) - 1)]
+        return reply(request, {"Versions": out, "Diffs": diffs}, index)
 
     @r.get("/v1/job/{id}/submission")
     async def job_submission(request):
