@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .acl_enforce import acl_middleware
 from . import ui
+from .acl_enforce import acl_middleware
 from .common import AGENT, error_middleware, error_text
 from .routes import acl as acl_routes
 from .routes import (agent, agent_cluster, agent_monitor, allocs, client_exec, client_fs,
