@@ -15,7 +15,20 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from conftest import Agent, wait_for  # noqa: F401 - re-exported for the tests
+
+def _e2e_helpers():
+    """tests/e2e/conftest.py by path: another directory's conftest may hold the name."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "conftest.py"
+    spec = importlib.util.spec_from_file_location("e2e_conftest_for_ui", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_helpers = _e2e_helpers()
+Agent, wait_for = _helpers.Agent, _helpers.wait_for
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
