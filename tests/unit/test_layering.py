@@ -3,7 +3,7 @@
 import ast
 from pathlib import Path
 
-ORDER = ["structs", "jobspec", "state", "backend", "scheduler", "server", "client", "drivers",
+ORDER = ["helper", "structs", "jobspec", "state", "backend", "scheduler", "server", "client", "drivers",
          "acl", "http", "cli", "agent", "tools"]
 EXTRA = {"cli": {"agent"}}           # `nomad agent` starts the agent
 FORBIDDEN = {"scheduler": {"server", "backend", "http"}}

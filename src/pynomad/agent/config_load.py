@@ -307,7 +307,7 @@ def _number(value: Any, kind: str, want: str) -> tuple[bool, Any]:
 
 
 def _duration(text: str) -> tuple[bool, Any]:
-    from ..jobspec.durations import parse_duration
+    from ..helper.goformat import parse_duration
 
     if text == "":
         return True, text

@@ -7,7 +7,7 @@ import sys
 from datetime import datetime, timezone
 
 from pynomad.cli.api import APIError, path_id
-from pynomad.cli.flags import parse_duration
+from pynomad.helper.goformat import format_go_time, parse_duration, parse_rfc3339
 from pynomad.cli.format import format_kv, format_list, go_bool, to_json
 from pynomad.cli.meta import GENERAL_OPTIONS, Meta
 
@@ -77,15 +77,10 @@ HELP = {
 # -- formatting -------------------------------------------------------------------------
 def go_time(value: str | None) -> str:
     """An RFC 3339 time as Go's time.Time.String() in UTC ("2017-09-11 17:38:10.99 +0000 UTC")."""
-    if not value:
-        return "0001-01-01 00:00:00 +0000 UTC"
-    head, _, tail = value.rstrip("Z").partition(".")
     try:
-        dt = datetime.strptime(head[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+        return format_go_time(parse_rfc3339(value or ""))
     except ValueError:
-        return value
-    frac = "".join(c for c in tail if c.isdigit()).rstrip("0")
-    return dt.strftime("%Y-%m-%d %H:%M:%S") + (f".{frac}" if frac else "") + " +0000 UTC"
+        return value or ""
 
 
 def format_token(token: dict) -> str:

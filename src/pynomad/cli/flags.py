@@ -10,8 +10,9 @@ Flag kinds: ``bool``, ``str``, ``int``, ``list`` (repeatable string), ``duration
 
 from __future__ import annotations
 
-import re
 from typing import Any
+
+from pynomad.helper.goformat import parse_duration
 
 #: Flags accepted by every command that talks to an agent (Meta.FlagSet in Nomad).
 CLIENT_FLAGS: dict[str, str] = {
@@ -32,35 +33,10 @@ CLIENT_FLAGS: dict[str, str] = {
 
 _TRUE = {"1", "t", "T", "true", "TRUE", "True"}
 _FALSE = {"0", "f", "F", "false", "FALSE", "False"}
-_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
-_UNIT_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 1_000_000_000,
-            "m": 60_000_000_000, "h": 3_600_000_000_000}
 
 
 class FlagError(Exception):
     """A flag could not be parsed; the message is Go's wording."""
-
-
-def parse_duration(text: str) -> int:
-    """Parse a Go duration string (``"1m30s"``, ``"500ms"``) to nanoseconds."""
-    s = text.strip()
-    sign = 1
-    if s[:1] in "+-" and s:
-        sign = -1 if s[0] == "-" else 1
-        s = s[1:]
-    if s == "0":
-        return 0
-    pos, total = 0, 0.0
-    if not s:
-        raise ValueError(f"time: invalid duration {text!r}")
-    for match in _DURATION.finditer(s):
-        if match.start() != pos:
-            break
-        total += float(match.group(1)) * _UNIT_NS[match.group(2)]
-        pos = match.end()
-    if pos != len(s):
-        raise ValueError(f"time: invalid duration {text!r}")
-    return sign * int(total)
 
 
 def _convert(name: str, kind: str, raw: str) -> Any:

@@ -13,9 +13,12 @@ for UTC), ``prettyTimeDiff`` (``"5m3s ago"``) and ``time.Duration.String``.
 from __future__ import annotations
 
 import math
-import re
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
+
+from pynomad.helper.goformat import format_duration as go_duration  # noqa: F401
+from pynomad.helper.goformat import format_rfc3339_datetime, parse_rfc3339
+from pynomad.helper.goformat import quote as go_quote  # noqa: F401
 
 SHORT_ID = 8
 FULL_ID = 36
@@ -82,48 +85,19 @@ def limit(value: str | None, length: int) -> str:
 # times
 # --------------------------------------------------------------------------- #
 
-_RFC3339 = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$"
-)
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
 def parse_time_ns(value: object) -> int:
     """Convert an API time (int nanoseconds or RFC 3339 string) to Unix nanoseconds.
 
-    Go's zero time (``0001-01-01T00:00:00Z``) and missing values map to ``0``.
+    Go's zero time (``0001-01-01T00:00:00Z``), missing and unreadable values map to ``0``.
     """
-    if value is None or value == "":
-        return 0
-    if isinstance(value, bool):
+    if value is None or value == "" or isinstance(value, bool):
         return 0
     if isinstance(value, (int, float)):
         return int(value)
-    match = _RFC3339.match(str(value))
-    if not match:
+    try:
+        return parse_rfc3339(str(value))
+    except ValueError:
         return 0
-    year, mon, day, hh, mm, ss, frac, tz = match.groups()
-    if int(year) <= 1:
-        return 0
-    offset = timedelta(0)
-    if tz and tz != "Z":
-        sign = -1 if tz[0] == "-" else 1
-        digits = tz[1:].replace(":", "")
-        offset = sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-    base = datetime(int(year), int(mon), int(day), int(hh), int(mm), int(ss), tzinfo=timezone.utc)
-    seconds = int((base - _EPOCH).total_seconds()) - int(offset.total_seconds())
-    nanos = int((frac or "0").ljust(9, "0")[:9])
-    return seconds * _NS + nanos
-
-
-def _format_dt(dt: datetime) -> str:
-    offset = dt.utcoffset() or timedelta(0)
-    if offset == timedelta(0):
-        return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    total = int(offset.total_seconds())
-    sign = "-" if total < 0 else "+"
-    total = abs(total)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S") + f"{sign}{total // 3600:02d}:{total % 3600 // 60:02d}"
 
 
 def format_time_ns(nanos: int) -> str:
@@ -131,7 +105,7 @@ def format_time_ns(nanos: int) -> str:
     if nanos // _NS < 1:
         return ""
     dt = datetime.fromtimestamp(nanos // _NS, tz=timezone.utc).astimezone()
-    return _format_dt(dt)
+    return format_rfc3339_datetime(dt)
 
 
 def format_time(value: object) -> str:
@@ -196,35 +170,6 @@ def format_time_difference(first_ns: int, second_ns: int) -> str:
 # --------------------------------------------------------------------------- #
 
 
-def _fmt_frac(value: int, digits: int) -> str:
-    whole, frac = divmod(value, 10**digits)
-    frac_s = str(frac).rjust(digits, "0").rstrip("0")
-    return f"{whole}.{frac_s}" if frac_s else str(whole)
-
-
-def go_duration(nanos: int | float | None) -> str:
-    """Go's ``time.Duration.String`` (``1h2m3s``, ``1.5s``, ``300ms``, ``0s``)."""
-    nanos = int(nanos or 0)
-    if nanos == 0:
-        return "0s"
-    sign = "-" if nanos < 0 else ""
-    n = abs(nanos)
-    if n < _NS:
-        if n < 1_000:
-            return f"{sign}{n}ns"
-        if n < 1_000_000:
-            return f"{sign}{_fmt_frac(n, 3)}µs"
-        return f"{sign}{_fmt_frac(n, 6)}ms"
-    hours, rem = divmod(n, 3600 * _NS)
-    minutes, rem = divmod(rem, 60 * _NS)
-    secs = _fmt_frac(rem, 9) + "s"
-    if hours:
-        return f"{sign}{hours}h{minutes}m{secs}"
-    if minutes:
-        return f"{sign}{minutes}m{secs}"
-    return f"{sign}{secs}"
-
-
 def ibytes(size: int | float | None) -> str:
     """go-humanize ``IBytes``: ``"300 MiB"``, ``"1.0 GiB"``, ``"5 B"``."""
     size = int(size or 0)
@@ -242,28 +187,6 @@ def ibytes(size: int | float | None) -> str:
 def go_bool(value: object) -> str:
     """Go's ``%v`` of a bool."""
     return "true" if value else "false"
-
-
-def go_quote(value: str) -> str:
-    """Go's ``%q`` for ordinary strings (JSON-compatible escaping)."""
-    out = ['"']
-    for ch in value:
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\x{ord(ch):02x}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
 
 
 # --------------------------------------------------------------------------- #

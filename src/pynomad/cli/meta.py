@@ -170,9 +170,9 @@ class Meta:
 
 
 def _goq(text: str) -> str:
-    from pynomad.cli.format import go_quote
+    from pynomad.helper.goformat import quote
 
-    return go_quote(text)
+    return quote(text)
 
 
 def sanitize_uuid_prefix(prefix: str) -> str:

@@ -445,7 +445,7 @@ def eligibility(meta: Meta, args: list[str]) -> int:
 
 def drain(meta: Meta, args: list[str]) -> int:
     """``nomad node drain -enable|-disable [options] <node>``."""
-    from pynomad.cli.flags import parse_duration
+    from pynomad.helper.goformat import parse_duration
 
     opts, args = meta.parse(args, {"enable": "bool", "disable": "bool", "deadline": "str",
                                    "detach": "bool", "force": "bool", "no-deadline": "bool",

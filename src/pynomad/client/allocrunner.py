@@ -23,10 +23,10 @@ from pynomad.structs import (ALLOC_CLIENT_COMPLETE, ALLOC_CLIENT_FAILED, ALLOC_C
 
 from . import events as ev
 from .allocdir import AllocDir
-from .clock import Clock
+from ..helper.clock import Clock
 from .config import ClientConfig
 from .driver import Driver
-from .gotime import format_rfc3339
+from ..helper.goformat import format_rfc3339
 from .health import ALLOC_UNHEALTHY_EVENT, Tracker, health_params, tracked_tasks
 from .service_hook import ServiceHook
 from .state import StateDB, TaskLocalState

@@ -20,11 +20,11 @@ import msgspec
 from pynomad.structs import Allocation, Job, Node
 
 from .allocrunner import AllocRunner
-from .clock import SYSTEM_CLOCK, Clock
+from ..helper.clock import SYSTEM_CLOCK, Clock
 from .config import ClientConfig
 from .driver import Driver
 from .fingerprint import HostFacts, detect_host, fingerprint
-from .gotime import SECOND
+from ..helper.goformat import SECOND
 from .rpc import RPCError
 from .state import StateDB
 

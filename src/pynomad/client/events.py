@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pynomad.structs import TaskEvent
 
-from .gotime import format_duration
+from ..helper.goformat import format_duration
 
 SETUP_FAILURE = "Setup Failure"
 DRIVER_FAILURE = "Driver Failure"

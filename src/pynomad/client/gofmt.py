@@ -13,6 +13,8 @@ import math
 import re
 from typing import Any
 
+from ..helper.goformat import quote as go_quote
+
 
 class Missing:
     """Go's invalid reflect.Value: a missing map key or field; prints `<no value>`."""
@@ -147,29 +149,6 @@ def sprint(*args: Any) -> str:
 
 def sprintln(*args: Any) -> str:
     return " ".join(sprint_value(a, False) for a in args) + "\n"
-
-
-def go_quote(s: str) -> str:
-    """strconv.Quote."""
-    out = ['"']
-    for ch in s:
-        o = ord(ch)
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\r":
-            out.append("\\r")
-        elif o < 0x20 or o == 0x7f:
-            out.append({7: "\\a", 8: "\\b", 12: "\\f", 11: "\\v"}.get(o, f"\\x{o:02x}"))
-        elif not ch.isprintable() and o > 0x7f:
-            out.append(f"\\u{o:04x}" if o <= 0xffff else f"\\U{o:08x}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
 
 
 _VERB = re.compile(r"%([-+# 0]*)(\*|\d+)?(?:\.(\*|\d*))?([a-zA-Z%])")

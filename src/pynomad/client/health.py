@@ -26,7 +26,7 @@ from typing import Callable, Iterable
 from pynomad.structs import (ALLOC_CLIENT_FAILED, JOB_TYPE_SERVICE, TASK_STATE_DEAD,
                              TASK_STATE_RUNNING, Allocation, MigrateStrategy, Task, TaskState)
 
-from .gotime import MINUTE, SECOND, format_duration
+from ..helper.goformat import MINUTE, SECOND, format_duration
 
 HEALTH_CHECK_CHECKS = "checks"
 HEALTH_CHECK_TASK_STATES = "task_states"

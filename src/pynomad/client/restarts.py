@@ -16,7 +16,7 @@ from typing import Callable
 from pynomad.structs import RestartPolicy
 
 from .driver import DriverError, ExitResult
-from .gotime import format_duration
+from ..helper.goformat import format_duration
 
 JITTER = 0.25
 

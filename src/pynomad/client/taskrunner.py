@@ -19,12 +19,12 @@ from pynomad.structs import (TASK_STATE_DEAD, TASK_STATE_PENDING, TASK_STATE_RUN
 
 from . import events as ev
 from .allocdir import AllocDir
-from .clock import Clock
+from ..helper.clock import Clock
 from .config import ClientConfig
 from .dispatch_hook import DispatchPayloadError, write_dispatch_payload
 from .driver import (Driver, DriverError, ExecOptions, ExitResult, TaskConfig, TaskHandle,
                      TaskNotRunningError)
-from .gotime import SECOND, format_rfc3339
+from ..helper.goformat import SECOND, format_rfc3339
 from .restarts import KILLED, NOT_RESTARTING, RESTARTING, RestartTracker
 from .state import StateDB, TaskLocalState
 from .taskenv import TaskDirs, TaskEnv, build_env

@@ -19,6 +19,7 @@ from typing import Any, Callable, Protocol
 
 import yaml
 
+from ..helper.goformat import format_go_time
 from .gofmt import MISSING, sorted_keys, sprint_value
 from .gotemplate import GoTemplateError, RenderBlocked, truth
 
@@ -48,10 +49,7 @@ class NanoTime(int):
     go_methods = ("Time", "Unix", "UnixNano")
 
     def go_string(self) -> str:      # Go's time.Time String() in UTC
-        secs, ns = divmod(int(self), 1_000_000_000)
-        base = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(secs))
-        frac = f".{ns:09d}".rstrip("0") if ns else ""
-        return f"{base}{frac} +0000 UTC"
+        return format_go_time(int(self))
 
     def Time(self) -> "NanoTime":  # noqa: N802 - Go method names
         return self

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pynomad.client.clock import SYSTEM_CLOCK, Clock
+from pynomad.helper.clock import SYSTEM_CLOCK, Clock
 from pynomad.client.driver import Driver
 
 from .mock import MockDriver

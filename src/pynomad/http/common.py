@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 from aiohttp import web
 
+from ..helper.goformat import SECOND, parse_duration
 from ..server.errors import BadRequest, EndpointError
 from ..structs import enc_hook
 
@@ -17,8 +17,6 @@ AGENT = web.AppKey("agent", object)
 """The application key under which the HTTP app keeps its agent."""
 
 _json = msgspec.json.Encoder(enc_hook=enc_hook)
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)?$")
-_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 @dataclass
@@ -34,10 +32,14 @@ class QueryOptions:
 
 def parse_duration_s(text: str) -> float:
     """A Go-style duration (`5m`, `300s`, `1h`) or plain seconds → seconds."""
-    m = _DURATION.match(text.strip())
-    if not m:
+    t = text.strip()
+    try:
+        seconds = float(t) if t.replace(".", "", 1).isdigit() else parse_duration(t) / SECOND
+    except ValueError:
+        seconds = -1.0
+    if seconds < 0:
         raise BadRequest(f"Invalid wait time: {text}")
-    return float(m.group(1)) * _UNITS[m.group(2) or "s"]
+    return seconds
 
 
 def query_options(request: web.Request) -> QueryOptions:

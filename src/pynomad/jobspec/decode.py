@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from . import nodes as n
 from .diagnostics import Diags, EvalError
-from .durations import parse_duration
+from ..helper.goformat import parse_duration
 from .dynamic import ScopedBlock, expand_blocks
 from .evaluate import Scope, evaluate
 from .schema import Field, fields

@@ -150,9 +150,9 @@ def _rsadecrypt(ciphertext: str, privatekey: str) -> str:
     try:
         raw = base64.b64decode(re.sub("[\r\n]", "", ciphertext).encode("ascii"), validate=True)
     except (binascii.Error, ValueError, UnicodeEncodeError):
-        from .functions_yaml import _go_quote
+        from ..helper.goformat import quote as go_quote
 
-        raise FuncError(f"failed to decode input {_go_quote(ciphertext)}: cipher text must be base64-encoded") from None
+        raise FuncError(f"failed to decode input {go_quote(ciphertext)}: cipher text must be base64-encoded") from None
 
     block = _pem_decode(privatekey.encode("utf-8", "surrogatepass"))
     if block is None:

@@ -20,6 +20,7 @@ import urllib.parse
 import uuid
 from typing import Any, Callable
 
+from ..helper.goformat import format_rfc3339_datetime, parse_duration, parse_rfc3339_datetime
 from . import nodes as n
 from .diagnostics import EvalError
 from .evaluate import FuncError, Scope, evaluate
@@ -194,25 +195,18 @@ def _cidrsubnets(prefix, *bits):
 
 def _parse_ts(s: str) -> dt.datetime:
     try:
-        return dt.datetime.fromisoformat(s.replace("Z", "+00:00").replace("z", "+00:00"))
+        return parse_rfc3339_datetime(s)
     except ValueError:
         raise FuncError(f'not a valid RFC3339 timestamp: "{s}"') from None
 
 
-def _rfc3339(t: dt.datetime) -> str:
-    text = t.isoformat()
-    return text.replace("+00:00", "Z")
-
-
 @register("timeadd", "string", "string")
 def _timeadd(ts, duration):
-    from .durations import parse_duration
-
     try:
         ns = parse_duration(duration)
     except ValueError as err:
         raise FuncError(str(err)) from None
-    return _rfc3339(_parse_ts(ts) + dt.timedelta(microseconds=ns / 1000))
+    return format_rfc3339_datetime(_parse_ts(ts) + dt.timedelta(microseconds=ns / 1000))
 
 
 _DATE_TOKENS = re.compile(r"'[^']*'|YYYY|YY|MMMM|MMM|MM|M|DD|D|EEEE|EEE|hh|h|HH|H|AA|aa|mm|m|ss|s|ZZZZZ|ZZZZ|ZZZ|Z|[^'A-Za-z]+|[A-Za-z]")

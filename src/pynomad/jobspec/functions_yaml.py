@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from ..helper.goformat import quote as go_quote
 from .evaluate import FuncError
 from .functions import register
 from .values import ConversionError, format_number, is_number, parse_number
@@ -389,7 +390,7 @@ def _parse_number(text: str) -> Any:
 def _resolve_scalar(tag: str, src: str, quoted: bool) -> Any:
     """go-cty-yaml's resolveScalar: the value an (untagged or tagged) scalar means."""
     if tag not in _RESOLVABLE:
-        raise _YAMLError(f"unsupported tag {_go_quote(tag)}")
+        raise _YAMLError(f"unsupported tag {go_quote(tag)}")
     hint = _HINTS.get(src[0]) if src else "N"
     if hint and tag not in (_STR, _BINARY):
         if quoted:
@@ -416,46 +417,25 @@ def _resolve_scalar(tag: str, src: str, quoted: bool) -> Any:
             try:
                 base64.b64decode(src.encode(), validate=True)
             except (binascii.Error, ValueError, UnicodeEncodeError):
-                raise _YAMLError(f"cannot parse {_go_quote(src)} as {tag}: not valid base64") from None
+                raise _YAMLError(f"cannot parse {go_quote(src)} as {tag}: not valid base64") from None
         return src
     if tag == _BOOL:
         if isinstance(_RESOLVE_MAP.get(src, 0), bool):
             return _RESOLVE_MAP[src]
-        raise _YAMLError(f"cannot parse {_go_quote(src)} as {tag}")
+        raise _YAMLError(f"cannot parse {go_quote(src)} as {tag}")
     if tag in (_FLOAT, _INT):
         num = _parse_number(src.replace("_", ""))
         if num is _UNPARSED:
-            raise _YAMLError(f"cannot parse {_go_quote(src)} as {tag}")
+            raise _YAMLError(f"cannot parse {go_quote(src)} as {tag}")
         return num
     if tag == _TIMESTAMP:
         ts = _parse_timestamp(src)
         if ts is None:
-            raise _YAMLError(f"cannot parse {_go_quote(src)} as {tag}")
+            raise _YAMLError(f"cannot parse {go_quote(src)} as {tag}")
         return ts
     if tag == _NULL:
         return None
     return src
-
-
-_GO_QUOTE_ESC = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
-                 "\t": "\\t", "\v": "\\v", '"': '\\"', "\\": "\\\\"}
-
-
-def _go_quote(text: str) -> str:
-    """Go's %q for a string."""
-    out = []
-    for ch in text:
-        if ch in _GO_QUOTE_ESC:
-            out.append(_GO_QUOTE_ESC[ch])
-        elif ch.isprintable():
-            out.append(ch)
-        elif ord(ch) < 0x80:
-            out.append(f"\\x{ord(ch):02x}")
-        elif ord(ch) < 0x10000:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(f"\\U{ord(ch):08x}")
-    return '"' + "".join(out) + '"'
 
 
 def _to_string(v: Any) -> str | None:
@@ -520,9 +500,9 @@ class _Decoder:
             return self.scalar(ev)
         if isinstance(ev, yaml.AliasEvent):
             if ev.anchor in self.pending:
-                raise _event_error(ev, f"cannot refer to anchor {_go_quote(ev.anchor)} from inside its own definition")
+                raise _event_error(ev, f"cannot refer to anchor {go_quote(ev.anchor)} from inside its own definition")
             if ev.anchor not in self.anchors:
-                raise _event_error(ev, f"reference to undefined anchor {_go_quote(ev.anchor)}")
+                raise _event_error(ev, f"reference to undefined anchor {go_quote(ev.anchor)}")
             return self.anchors[ev.anchor]
         if isinstance(ev, yaml.MappingStartEvent):
             return self.mapping(ev)

@@ -19,7 +19,8 @@ from ..structs import (NO_TRANSITION, ALLOC_CLIENT_FAILED, ALLOC_CLIENT_PENDING,
                        TRIGGER_MAX_PLANS, TRIGGER_QUEUED_ALLOCS, TRIGGER_RETRY_FAILED_ALLOC,
                        AllocDeploymentStatus, Allocation, AllocMetric, Evaluation, Job, Node,
                        Plan, PlanResult,
-                       RescheduleEvent, RescheduleTracker, generate_uuid, rfc3339)
+                       RescheduleEvent, RescheduleTracker, generate_uuid)
+from ..helper.goformat import format_rfc3339
 from .config import SchedulerConfig
 from .context import EvalContext, EvalEligibility, State
 from .feasible.nodes import ready_nodes
@@ -192,7 +193,7 @@ class GenericScheduler(SchedulerBase):
         for alloc, when in sorted(results.reschedule_later, key=lambda x: x[1]):
             if not out or when - start > BATCHED_FAILED_WINDOW_NS:
                 follow = _child_eval(ev, TRIGGER_RETRY_FAILED_ALLOC, EVAL_STATUS_PENDING)
-                follow.WaitUntil = rfc3339(when)
+                follow.WaitUntil = format_rfc3339(when)
                 out.append((follow, []))
                 start = when
             out[-1][1].append(alloc)

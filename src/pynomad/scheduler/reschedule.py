@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..helper.goformat import parse_rfc3339
 from ..structs import Allocation, ReschedulePolicy
 
 RESCHEDULE_WINDOW_NS = 1_000_000_000
@@ -9,16 +10,13 @@ RESCHEDULE_WINDOW_NS = 1_000_000_000
 
 def last_event_time(alloc: Allocation) -> int:
     """When the alloc last changed on the client: its tasks' latest finish, in ns."""
-    from datetime import datetime
-
     latest = 0
     for ts in (alloc.TaskStates or {}).values():
         if ts.FinishedAt and not ts.FinishedAt.startswith("0001"):
             try:
-                t = datetime.fromisoformat(ts.FinishedAt.replace("Z", "+00:00"))
+                latest = max(latest, parse_rfc3339(ts.FinishedAt))
             except ValueError:
                 continue
-            latest = max(latest, int(t.timestamp() * 1e9))
     return latest or alloc.ModifyTime
 
 

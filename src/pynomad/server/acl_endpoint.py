@@ -4,7 +4,6 @@ DeletePolicies, UpsertTokens, DeleteTokens). Policy rules are checked by the cal
 
 from __future__ import annotations
 
-import datetime
 import json
 import re
 from typing import TYPE_CHECKING
@@ -14,7 +13,8 @@ from msgspec.structs import replace
 from ..state import entries as e
 from ..state.acl_objects import (TOKEN_TYPE_CLIENT, TOKEN_TYPE_MANAGEMENT, ACLPolicy,
                                  ACLToken)
-from ..structs import generate_uuid, parse_rfc3339_ns
+from ..structs import generate_uuid
+from ..helper.goformat import format_rfc3339, parse_rfc3339
 from .errors import BadRequest, NotFound
 
 if TYPE_CHECKING:
@@ -24,16 +24,6 @@ VALID_POLICY_NAME = re.compile(r"^[a-zA-Z0-9-]{1,128}$")
 MAX_DESCRIPTION = 256
 MAX_TOKEN_NAME = 256
 ACL_DISABLED = "ACL support disabled"
-
-
-def rfc3339_nano(ns: int) -> str:
-    """Go's time.Time JSON form (RFC 3339 with nanoseconds, UTC)."""
-    secs, frac = divmod(ns, 1_000_000_000)
-    base = datetime.datetime.fromtimestamp(secs, tz=datetime.timezone.utc)
-    text = base.strftime("%Y-%m-%dT%H:%M:%S")
-    if frac:
-        text += "." + f"{frac:09d}".rstrip("0")
-    return text + "Z"
 
 
 class ACLEndpoint:
@@ -61,7 +51,7 @@ class ACLEndpoint:
             raise BadRequest("invalid acl token")
         token = ACLToken(AccessorID=generate_uuid(), SecretID=secret or generate_uuid(),
                          Name="Bootstrap Token", Type=TOKEN_TYPE_MANAGEMENT, Global=True,
-                         CreateTime=rfc3339_nano(self.server.clock()))
+                         CreateTime=format_rfc3339(self.server.clock()))
         await self.server.commit(e.ACLTokenBootstrap(Token=token))
         stored = state.acl_token_by_accessor(token.AccessorID)
         if stored is None:  # another bootstrap won the race
@@ -133,11 +123,11 @@ class ACLEndpoint:
         else:
             token.AccessorID = generate_uuid()
             token.SecretID = generate_uuid()
-            token.CreateTime = rfc3339_nano(now)
+            token.CreateTime = format_rfc3339(now)
             if token.ExpirationTTL:
                 if token.ExpirationTTL < 0:
                     raise BadRequest("expiration time cannot be in the past")
-                token.ExpirationTime = rfc3339_nano(now + token.ExpirationTTL)
+                token.ExpirationTime = format_rfc3339(now + token.ExpirationTTL)
         err = _validate_token(token)
         if err:
             raise BadRequest(f"token {token.AccessorID} invalid: {err}")
@@ -160,7 +150,7 @@ class ACLEndpoint:
         if not token.ExpirationTime:
             return False
         try:
-            return parse_rfc3339_ns(token.ExpirationTime) <= self.server.clock()
+            return parse_rfc3339(token.ExpirationTime) <= self.server.clock()
         except ValueError:
             return False
 

@@ -12,9 +12,9 @@ import heapq
 import itertools
 import random
 from collections.abc import Callable
-from datetime import datetime
 
 from ..structs import Evaluation, generate_uuid
+from ..helper.goformat import parse_rfc3339
 
 NACK_TIMEOUT_S = 60.0
 DELIVERY_LIMIT = 3
@@ -214,7 +214,7 @@ def _wait_seconds(ev: Evaluation, now: float) -> float:
         return ev.Wait / 1e9
     if ev.WaitUntil and not ev.WaitUntil.startswith("0001"):
         try:
-            when = datetime.fromisoformat(ev.WaitUntil.replace("Z", "+00:00")).timestamp()
+            when = parse_rfc3339(ev.WaitUntil) / 1e9
         except ValueError:
             return 0.0
         return max(0.0, when - now)

@@ -32,7 +32,8 @@ from ..structs import (DEPLOYMENT_STATUS_FAILED, DEPLOYMENT_STATUS_RUNNING,
                        DESC_FAILED_ALLOCATIONS, DESC_PROGRESS_DEADLINE, EVAL_STATUS_PENDING,
                        TRIGGER_DEPLOYMENT_WATCHER, Deployment, DeploymentStatusUpdate,
                        Evaluation, Job, desc_no_rollback_same_spec, desc_no_rollback_target,
-                       desc_rollback, generate_uuid, parse_rfc3339_ns)
+                       desc_rollback, generate_uuid)
+from ..helper.goformat import parse_rfc3339
 from .job_endpoint import spec_changed
 
 if TYPE_CHECKING:
@@ -95,7 +96,7 @@ def _watch_health(d: Deployment, evaluated: int) -> WatchAction:
 
 def _watch_deadlines(d: Deployment, now: int, action: WatchAction) -> None:
     for group in d.TaskGroups.values():
-        deadline = parse_rfc3339_ns(group.RequireProgressBy)
+        deadline = parse_rfc3339(group.RequireProgressBy)
         healthy = group.HealthyAllocs >= max(group.DesiredTotal, group.DesiredCanaries)
         if group.ProgressDeadline and deadline and now >= deadline and not healthy:
             action.fail_description = DESC_PROGRESS_DEADLINE

@@ -21,15 +21,14 @@ commits what it decided. Rules (nomad-internals §4.2):
 from __future__ import annotations
 
 import asyncio
-import datetime
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..state import entries as e
 from ..structs import (EVAL_STATUS_PENDING, TRIGGER_NODE_DRAIN, Allocation, DesiredTransition,
-                       DrainStrategy, Evaluation, Job, Node, NodeEvent, TaskGroup, generate_uuid,
-                       parse_rfc3339_ns)
+                       DrainStrategy, Evaluation, Job, Node, NodeEvent, TaskGroup, generate_uuid)
+from ..helper.goformat import parse_rfc3339
 
 if TYPE_CHECKING:
     from .server import Server
@@ -53,12 +52,6 @@ class DrainActions:
         return not (self.migrate or self.complete or self.deadlined)
 
 
-def format_rfc3339_ns(ns: int) -> str:
-    secs, frac = divmod(ns, 1_000_000_000)
-    base = datetime.datetime.fromtimestamp(secs, tz=datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{base}.{frac:09d}".rstrip("0").rstrip(".") + "Z"
-
-
 def deadline_of(strategy: DrainStrategy) -> tuple[bool, int]:
     """(infinite, deadline ns) — Nomad's DrainStrategy.DeadlineTime. Negative deadlines
     (`-force`) are already past."""
@@ -66,7 +59,7 @@ def deadline_of(strategy: DrainStrategy) -> tuple[bool, int]:
         return False, 0
     if strategy.Deadline == 0:
         return True, 0
-    return False, parse_rfc3339_ns(strategy.ForceDeadline)
+    return False, parse_rfc3339(strategy.ForceDeadline)
 
 
 def _job_type(state, alloc: Allocation) -> str:

@@ -213,18 +213,18 @@ class NodeEndpoint:
     async def update_drain(self, node_id: str, spec: DrainStrategy | None,
                            mark_eligible: bool = False, meta: dict[str, str] | None = None) -> dict:
         """Nomad's Node.UpdateDrain: set, update or cancel a drain."""
-        from .drainer import format_rfc3339_ns
+        from ..helper.goformat import format_rfc3339
 
         if not node_id:
             raise BadRequest("missing node ID for drain update")
         node = self._node_or_404(node_id)
         now = self.server.clock()
         if spec is not None:
-            started = node.DrainStrategy.StartedAt if node.DrainStrategy else format_rfc3339_ns(now)
+            started = node.DrainStrategy.StartedAt if node.DrainStrategy else format_rfc3339(now)
             spec = DrainStrategy(Deadline=spec.Deadline, IgnoreSystemJobs=spec.IgnoreSystemJobs,
                                  StartedAt=started)
             if spec.Deadline > 0:
-                spec.ForceDeadline = format_rfc3339_ns(now + spec.Deadline)
+                spec.ForceDeadline = format_rfc3339(now + spec.Deadline)
         if node.DrainStrategy is None and spec is not None:
             message = NODE_DRAIN_SET_EVENT
         elif node.DrainStrategy is not None and spec is not None:

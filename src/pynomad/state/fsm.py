@@ -13,7 +13,8 @@ from msgspec.structs import replace
 from ..structs import (ALLOC_CLIENT_COMPLETE, ALLOC_CLIENT_FAILED, ALLOC_CLIENT_LOST,
                        ALLOC_CLIENT_PENDING, ALLOC_CLIENT_RUNNING, ALLOC_CLIENT_UNKNOWN,
                        ALLOC_DESIRED_STOP, Allocation, Evaluation, Job, JobSummary, NodeEvent,
-                       TaskGroupSummary, compute_class, rfc3339)
+                       TaskGroupSummary, compute_class)
+from ..helper.goformat import format_rfc3339
 from . import entries as e
 from .fsm_acl import ACLFSMMixin
 from .fsm_deployment import DeploymentFSMMixin, merge_client_health
@@ -210,7 +211,7 @@ class FSM(OperatorFSMMixin, DeploymentFSMMixin, ACLFSMMixin, VariablesFSMMixin,
             node.LastDrain = existing.LastDrain
         else:
             node.Events = [NodeEvent(Message="Node registered", Subsystem="Cluster",
-                                     Timestamp=rfc3339(entry.Time), CreateIndex=self._index)]
+                                     Timestamp=format_rfc3339(entry.Time), CreateIndex=self._index)]
         st.nodes[node.ID] = node
         self._tables.add("nodes")
         for ev in entry.Evals:
@@ -225,7 +226,7 @@ class FSM(OperatorFSMMixin, DeploymentFSMMixin, ACLFSMMixin, VariablesFSMMixin,
             if node.Status != entry.Status:
                 event = NodeEvent(Message=f"Node status changed to {entry.Status}"
                                   if entry.Status != "ready" else "Node heartbeat received",
-                                  Subsystem="Cluster", Timestamp=rfc3339(entry.Time),
+                                  Subsystem="Cluster", Timestamp=format_rfc3339(entry.Time),
                                   CreateIndex=self._index)
                 updated.Events = ((node.Events or []) + [event])[-10:]
             st.nodes[node.ID] = updated

@@ -10,7 +10,8 @@ from msgspec.structs import replace
 
 from ..structs import (DEPLOYMENT_STATUS_RUNNING, DEPLOYMENT_STATUS_SUCCESSFUL, DESC_RUNNING,
                        AllocDeploymentStatus, Allocation, Deployment, DeploymentStatusUpdate,
-                       Job, parse_rfc3339_ns, rfc3339)
+                       Job)
+from ..helper.goformat import format_rfc3339, parse_rfc3339
 from . import entries as e
 
 
@@ -80,7 +81,7 @@ class DeploymentFSMMixin:
 
     def _apply_DeploymentAllocHealth(self, entry: e.DeploymentAllocHealth) -> None:
         st = self.state
-        stamp = rfc3339(entry.Time)
+        stamp = format_rfc3339(entry.Time)
         for ids, healthy in ((entry.HealthyAllocationIDs, True),
                              (entry.UnhealthyAllocationIDs, False)):
             for alloc_id in ids:
@@ -124,11 +125,11 @@ class DeploymentFSMMixin:
             state.PlacedCanaries = (state.PlacedCanaries or []) + [alloc.ID]
         if state.ProgressDeadline:
             if placed and state.RequireProgressBy.startswith("0001"):
-                state.RequireProgressBy = rfc3339(alloc.ModifyTime + state.ProgressDeadline)
+                state.RequireProgressBy = format_rfc3339(alloc.ModifyTime + state.ProgressDeadline)
             elif healthy > 0:
-                by = parse_rfc3339_ns(new.Timestamp) + state.ProgressDeadline
-                if by > parse_rfc3339_ns(state.RequireProgressBy):
-                    state.RequireProgressBy = rfc3339(by)
+                by = parse_rfc3339(new.Timestamp) + state.ProgressDeadline
+                if by > parse_rfc3339(state.RequireProgressBy):
+                    state.RequireProgressBy = format_rfc3339(by)
         self._upsert_deployment(replace(d, TaskGroups={**d.TaskGroups, alloc.TaskGroup: state}))
 
 

@@ -7,7 +7,7 @@ applySchedulerConfigUpdate). Mixed into `FSM`, whose helpers (`_put_alloc`, `_up
 
 from __future__ import annotations
 
-import datetime
+from ..helper.goformat import format_rfc3339
 
 import msgspec
 from msgspec.structs import replace
@@ -42,7 +42,7 @@ class OperatorFSMMixin:
         updated.Drain = updated.DrainStrategy is not None
         if event is not None:
             ev = replace(event, CreateIndex=self._index,
-                         Timestamp=event.Timestamp or _rfc3339(now))
+                         Timestamp=event.Timestamp or format_rfc3339(now, nano=False))
             updated.Events = ((node.Events or []) + [ev])[-MAX_NODE_EVENTS:]
         self.state.nodes[node.ID] = updated
         self._tables.add("nodes")
@@ -82,7 +82,7 @@ class OperatorFSMMixin:
             updated.SchedulingEligibility = NODE_INELIGIBLE
         elif mark_eligible:
             updated.SchedulingEligibility = NODE_ELIGIBLE
-        stamp = _rfc3339(now)
+        stamp = format_rfc3339(now, nano=False)
         last = dict(node.LastDrain or {})
         if node.DrainStrategy is None and drain is not None:
             last = {"StartedAt": stamp, "UpdatedAt": stamp, "Status": DRAIN_STATUS_DRAINING,
@@ -115,8 +115,3 @@ class OperatorFSMMixin:
                             server_change=False)
         for ev in entry.Evals:
             self._upsert_eval(ev, entry.Time)
-
-
-def _rfc3339(ns: int) -> str:
-    dt = datetime.datetime.fromtimestamp(ns / 1e9, tz=datetime.timezone.utc)
-    return dt.replace(microsecond=0).isoformat().replace("+00:00", "Z")

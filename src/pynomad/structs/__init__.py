@@ -1,12 +1,12 @@
 """The data model: msgspec Structs with Nomad's JSON field names, defaults and validation.
 
-Imports nothing else from pynomad.
+Imports only `helper`.
 """
 
 from .alloc import *  # noqa: F401,F403
 from .deployment import *  # noqa: F401,F403
 from .base import (HOUR, MINUTE, SECOND, Base, enc_hook, generate_uuid, now_ns,  # noqa: F401
-                   parse_rfc3339_ns, rfc3339, to_builtins)
+                   to_builtins)
 from .defaults import *  # noqa: F401,F403
 from .evaluation import *  # noqa: F401,F403
 from .job import *  # noqa: F401,F403

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import datetime
 import os
 import time
 from typing import Any
 
 import msgspec
+
+from ..helper.goformat import HOUR, MINUTE, SECOND  # noqa: F401
 
 
 class Base(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, gc=False):
@@ -37,30 +38,8 @@ def enc_hook(obj: Any) -> Any:
     return unpack()
 
 
-def rfc3339(ns: int) -> str:
-    """A UTC time in ns as RFC 3339 with microseconds (how the state store stamps times)."""
-    dt = datetime.datetime.fromtimestamp(ns / 1e9, tz=datetime.timezone.utc)
-    return dt.isoformat().replace("+00:00", "Z")
-
-
-def parse_rfc3339_ns(text: str) -> int:
-    """An RFC 3339 UTC time as ns (nanoseconds kept); 0 for empty or Go's zero time."""
-    if not text or text.startswith("0001-01-01"):
-        return 0
-    t = text.rstrip("Z")
-    frac_ns = 0
-    if "." in t:
-        t, frac = t.split(".", 1)
-        frac_ns = int((frac + "000000000")[:9])
-    dt = datetime.datetime.fromisoformat(t).replace(tzinfo=datetime.timezone.utc)
-    return int(dt.timestamp()) * 1_000_000_000 + frac_ns
-
-
 def to_builtins(obj: Any) -> Any:
     """Struct → plain dicts/lists (JSON-ready)."""
     return msgspec.to_builtins(obj, enc_hook=enc_hook)
 
 
-SECOND = 1_000_000_000
-MINUTE = 60 * SECOND
-HOUR = 60 * MINUTE

@@ -9,6 +9,7 @@ multierr)`` prints it. Group rules live in :mod:`validate_group`, task rules in
 
 from __future__ import annotations
 
+from ..helper.goformat import quote
 from .defaults import JOB_TYPE_BATCH, JOB_TYPE_SYSBATCH, JOB_TYPE_SYSTEM, JOB_TYPES
 from .job import Job, ParameterizedJobConfig, PeriodicConfig
 from .validate_rules import affinity_errors, constraint_errors, spread_errors
@@ -176,6 +177,4 @@ def parameterized_errors(d: ParameterizedJobConfig) -> list[str]:
 
 def _q(text: str | None) -> str:
     """Go's ``%q`` for ordinary strings."""
-    from .validate_rules import go_quote
-
-    return go_quote(text or "")
+    return quote(text or "")

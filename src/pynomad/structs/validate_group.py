@@ -10,7 +10,8 @@ from .defaults import (JOB_TYPE_BATCH, JOB_TYPE_SERVICE, JOB_TYPE_SYSTEM,
                        default_migrate_strategy, default_update_strategy)
 from .job import Job, MigrateStrategy, TaskGroup, UpdateStrategy
 from .resources import NetworkResource
-from .validate_rules import (affinity_errors, constraint_errors, go_quote, migrate_errors,
+from ..helper.goformat import quote as go_quote
+from .validate_rules import (affinity_errors, constraint_errors, migrate_errors,
                              reschedule_errors, restart_errors, spread_errors, update_errors)
 from .validate_util import multierror
 

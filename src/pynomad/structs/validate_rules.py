@@ -3,13 +3,14 @@ reschedule, update, migrate and scaling — one function per Nomad ``Validate`` 
 
 from __future__ import annotations
 
-import json
 import math
 
 from .base import SECOND
 from .job import (Affinity, Constraint, MigrateStrategy, ReschedulePolicy, RestartPolicy,
                   Spread, UpdateStrategy)
-from .validate_util import (go_duration, regexp_error, semver_constraint_error,
+from ..helper.goformat import format_duration as go_duration
+from ..helper.goformat import quote as go_quote
+from .validate_util import (regexp_error, semver_constraint_error,
                             version_constraint_error)
 
 _COMPARE_OPS = ("=", "==", "is", "!=", "not", "<", "<=", ">", ">=")
@@ -19,11 +20,6 @@ RESCHEDULE_MIN_INTERVAL = 15 * SECOND
 RESCHEDULE_MIN_DELAY = 5 * SECOND
 DELAY_FUNCTIONS = ("constant", "exponential", "fibonacci")
 UINT64_MAX = 2**64 - 1
-
-
-def go_quote(text: str) -> str:
-    """Go's ``%q`` (close enough: JSON escaping without ASCII-only output)."""
-    return json.dumps(text, ensure_ascii=False)
 
 
 def _indexed(prefix: str, items, check) -> list[str]:  # type: ignore[no-untyped-def]

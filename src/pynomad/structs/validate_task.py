@@ -9,8 +9,10 @@ from typing import Any
 from .job import LogConfig, Task, TaskGroup
 from .resources import Resources
 from .validate_group import check_requires_port, service_problems
-from .validate_rules import affinity_errors, constraint_problems, go_quote
-from .validate_util import go_duration, multierror
+from ..helper.goformat import format_duration as go_duration
+from ..helper.goformat import quote as go_quote
+from .validate_rules import affinity_errors, constraint_problems
+from .validate_util import multierror
 
 MIN_CPU = 1
 MIN_MEMORY_MB = 10

@@ -1,6 +1,5 @@
 """Small checkers the job validator needs, each matching the Go library Nomad uses.
 
-- :func:`go_duration` — ``time.Duration.String()``;
 - :func:`cron_error` — hashicorp/cronexpr's parser (5/6/7 fields and ``@`` macros);
 - :func:`version_constraint_error` / :func:`semver_constraint_error` — go-version;
 - :func:`regexp_error` — Go ``regexp.Compile`` error text (approximated on Python's ``re``);
@@ -11,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-_NS = {"h": 3600 * 10**9, "m": 60 * 10**9, "s": 10**9}
+from ..helper.goformat import format_duration as go_duration  # noqa: F401
+
 
 
 def multierror(errors: list[str]) -> str:
@@ -22,34 +22,6 @@ def multierror(errors: list[str]) -> str:
     return f"{len(errors)} errors occurred:\n\t{points}\n\n"
 
 
-def _frac(value: int, unit: int) -> str:
-    whole, rest = divmod(value, unit)
-    if not rest:
-        return str(whole)
-    digits = len(str(unit)) - 1
-    return f"{whole}.{str(rest).rjust(digits, '0').rstrip('0')}"
-
-
-def go_duration(ns: int | None) -> str:
-    """Go's ``time.Duration(ns).String()`` (``None`` counts as zero)."""
-    ns = int(ns or 0)
-    if ns == 0:
-        return "0s"
-    sign, u = ("-", -ns) if ns < 0 else ("", ns)
-    if u < 1000:
-        return f"{sign}{u}ns"
-    if u < 10**6:
-        return f"{sign}{_frac(u, 1000)}µs"
-    if u < 10**9:
-        return f"{sign}{_frac(u, 10**6)}ms"
-    hours, rem = divmod(u, _NS["h"])
-    minutes, rem = divmod(rem, _NS["m"])
-    secs = _frac(rem, 10**9) + "s"
-    if hours:
-        return f"{sign}{hours}h{minutes}m{secs}"
-    if minutes:
-        return f"{sign}{minutes}m{secs}"
-    return sign + secs
 
 
 # ----------------------------------------------------------------------- cron

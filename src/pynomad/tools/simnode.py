@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 import msgspec
 
 from ..client.client import AllocsReply
-from ..client.gotime import format_rfc3339
+from ..helper.goformat import format_rfc3339
 from ..client.health import Tracker, health_params, tracked_tasks
 from ..client.rpc import RPCClient, RPCError
 from ..structs import (AllocDeploymentStatus, Allocation, DriverInfo, Node, NodeCpuResources,
@@ -256,7 +256,7 @@ def _tasks(alloc: Allocation):
 def _seconds(value) -> float:
     if isinstance(value, (int, float)):
         return value / 1e9 if value > 10**6 else float(value)
-    from ..cli.flags import parse_duration
+    from ..helper.goformat import parse_duration
 
     try:
         return parse_duration(str(value)) / 1e9

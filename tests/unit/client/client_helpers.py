@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from pynomad.client.clock import Clock
+from pynomad.helper.clock import Clock
 from pynomad.structs import (Allocation, Job, RestartPolicy, Task, TaskGroup, canonicalize,
                              generate_uuid)
 

@@ -185,7 +185,7 @@ def test_failed_sibling_kills_group(client_config):
 
 
 def test_lifecycle_order(client_config):
-    from pynomad.client.clock import Clock
+    from pynomad.helper.clock import Clock
     clock = Clock()
     from pynomad.structs import Lifecycle
     alloc = make_alloc([
@@ -266,7 +266,7 @@ def test_taskrunner_kill_before_start(client_config):
 
 
 def test_restart_and_signal_requests(client_config):
-    from pynomad.client.clock import Clock
+    from pynomad.helper.clock import Clock
     alloc = make_alloc([Task(Name="t", Driver="mock_driver", Config={"run_for": "1h"})])
 
     async def main():

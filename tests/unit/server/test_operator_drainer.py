@@ -1,8 +1,9 @@
 """Drainer decisions (pure): batches per migrate.max_parallel, batch/system handling,
 deadlines and completion. No loop, no sleeps: state and clock are given."""
 
-from pynomad.server.drainer import (compute_drain, deadline_of, format_rfc3339_ns,
-                                    parse_rfc3339_ns, transition_entry)
+from pynomad.helper.goformat import format_rfc3339 as format_rfc3339_ns
+from pynomad.helper.goformat import parse_rfc3339 as parse_rfc3339_ns
+from pynomad.server.drainer import compute_drain, deadline_of, transition_entry
 from pynomad.state import FSM, StateStore
 from pynomad.state import entries as e
 from pynomad.structs import (AllocDeploymentStatus, Allocation, DesiredTransition,

@@ -15,10 +15,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from pynomad.client.clock import SYSTEM_CLOCK, Clock
+from pynomad.helper.clock import SYSTEM_CLOCK, Clock
 from pynomad.client.driver import (Driver, DriverError, ExecOptions, ExitResult, TaskConfig,
                                    TaskHandle)
-from pynomad.client.gotime import SECOND, parse_duration
+from pynomad.helper.goformat import SECOND, parse_duration
 from pynomad.drivers.executor import FileRotator
 from pynomad.drivers.raw_exec.process import signal_number
 from pynomad.structs import DriverInfo

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pynomad.client.gotime import (HOUR, MINUTE, SECOND, format_duration, format_rfc3339,
+from pynomad.helper.goformat import (HOUR, MINUTE, SECOND, format_duration, format_rfc3339,
                                    parse_duration)
 
 
