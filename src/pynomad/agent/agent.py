@@ -63,7 +63,7 @@ class Agent:
         s = cfg.server
         sched = s.get("default_scheduler_config") or {}
         try:
-            from ..state.operator import config_from_agent
+            from ..structs.operator import config_from_agent
 
             algorithm = config_from_agent(sched).SchedulerAlgorithm
         except ValueError as err:

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from ..acl import ACL, DENY_ALL, MANAGEMENT, PolicyError, parse_policy
 from ..server.errors import Forbidden
-from ..state.acl_objects import ANONYMOUS_POLICY, ACLToken
+from ..structs.acl import ANONYMOUS_POLICY, ACLToken
 from .common import AGENT
 
 PERMISSION_DENIED = "Permission denied"

@@ -6,7 +6,7 @@ only.
 
 from typing import Any
 
-from .config import PreemptionConfig, SchedulerConfig  # noqa: F401
+from ..structs.operator import SchedulerConfiguration
 from .generic import GenericScheduler, Outcome  # noqa: F401
 
 
@@ -14,11 +14,11 @@ def new_scheduler(eval_type: str, state, now: int, algorithm: str | None = "binp
                   config: Any = None):
     """The scheduler for an evaluation's job type.
 
-    `config` is an optional SchedulerConfiguration (a `SchedulerConfig`, an API-shaped or
-    agent-config dict, or any object with those attributes); its SchedulerAlgorithm wins
-    over `algorithm` when it names one.
+    `config` is an optional SchedulerConfiguration (or an API-shaped or agent-config dict,
+    or any object with those attributes); its SchedulerAlgorithm wins over `algorithm` when
+    it names one.
     """
-    cfg = SchedulerConfig.from_any(config, algorithm)
+    cfg = SchedulerConfiguration.from_any(config, algorithm)
     if eval_type in ("service", "batch"):
         return GenericScheduler(state, batch=eval_type == "batch", now=now, config=cfg)
     if eval_type in ("system", "sysbatch"):

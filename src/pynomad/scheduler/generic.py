@@ -21,7 +21,7 @@ from ..structs import (NO_TRANSITION, ALLOC_CLIENT_FAILED, ALLOC_CLIENT_PENDING,
                        Plan, PlanResult,
                        RescheduleEvent, RescheduleTracker, generate_uuid)
 from ..helper.goformat import format_rfc3339
-from .config import SchedulerConfig
+from ..structs.operator import SchedulerConfiguration
 from .context import EvalContext, EvalEligibility, State
 from .feasible.nodes import ready_nodes
 from .metrics import exhaust_resources
@@ -47,11 +47,11 @@ class SchedulerBase:
     """What every scheduler is built from: the state view, the time, its configuration."""
 
     def __init__(self, state: State, now: int, algorithm: str | None = None,
-                 rng: random.Random | None = None, config: SchedulerConfig | None = None
+                 rng: random.Random | None = None, config: SchedulerConfiguration | None = None
                  ) -> None:
         self.state = state
         self.now = now
-        self.config = SchedulerConfig.from_any(config, algorithm)
+        self.config = SchedulerConfiguration.from_any(config, algorithm)
         self.algorithm = self.config.SchedulerAlgorithm
         self.rng = rng or random.Random()
         self.eligibility: EvalEligibility | None = None
@@ -59,7 +59,7 @@ class SchedulerBase:
 
 class GenericScheduler(SchedulerBase):
     def __init__(self, state: State, batch: bool, now: int, algorithm: str | None = None,
-                 rng: random.Random | None = None, config: SchedulerConfig | None = None
+                 rng: random.Random | None = None, config: SchedulerConfiguration | None = None
                  ) -> None:
         super().__init__(state, now, algorithm, rng, config)
         self.batch = batch

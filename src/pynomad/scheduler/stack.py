@@ -29,7 +29,7 @@ import math
 import time
 
 from ..structs import AllocMetric, Job, Node, TaskGroup
-from .config import SchedulerConfig
+from ..structs.operator import SchedulerConfiguration
 from .context import EvalContext, SelectOptions
 from .feasible.base import FeasibilityChecker, FeasibleIterator, present
 from .feasible.constraint import ConstraintChecker
@@ -62,11 +62,11 @@ class GenericStack:
     """Selects a node for one placement of a task group (service and batch jobs)."""
 
     def __init__(self, ctx: EvalContext, job: Job, nodes: list[Node], batch: bool,
-                 algorithm: str | None = None, config: SchedulerConfig | None = None,
+                 algorithm: str | None = None, config: SchedulerConfiguration | None = None,
                  evict: bool = False) -> None:
         self.ctx = ctx
         self.job = job
-        self.config = SchedulerConfig.from_any(config, algorithm)
+        self.config = SchedulerConfiguration.from_any(config, algorithm)
         self.algorithm = self.config.SchedulerAlgorithm
         self.evict = evict
         self.source = self._source(nodes)
@@ -154,8 +154,8 @@ class SystemStack(GenericStack):
     """Placement on one given node at a time (system and sysbatch jobs)."""
 
     def __init__(self, ctx: EvalContext, job: Job, algorithm: str | None = None,
-                 config: SchedulerConfig | None = None, sysbatch: bool = False) -> None:
-        cfg = SchedulerConfig.from_any(config, algorithm)
+                 config: SchedulerConfiguration | None = None, sysbatch: bool = False) -> None:
+        cfg = SchedulerConfiguration.from_any(config, algorithm)
         super().__init__(ctx, job, [], batch=True, config=cfg,
                          evict=cfg.preemption_enabled("sysbatch" if sysbatch else "system"))
 

@@ -16,7 +16,7 @@ from ..structs import (NO_TRANSITION, ALLOC_CLIENT_COMPLETE, ALLOC_CLIENT_LOST, 
                        ALLOC_DESIRED_RUN, EVAL_STATUS_COMPLETE, EVAL_STATUS_FAILED, Allocation,
                        AllocMetric, Evaluation, Job, Node, Plan, PlanResult, TaskGroup,
                        generate_uuid)
-from .config import SchedulerConfig
+from ..structs.operator import SchedulerConfiguration
 from .context import EvalContext, State
 from .feasible.nodes import in_datacenters, ready_nodes
 from .generic import Outcome, SchedulerBase, blocked_eval, submit_plans
@@ -29,7 +29,7 @@ MAX_SYSTEM_ATTEMPTS = 5
 
 class SystemScheduler(SchedulerBase):
     def __init__(self, state: State, sysbatch: bool, now: int, algorithm: str | None = None,
-                 rng: random.Random | None = None, config: SchedulerConfig | None = None
+                 rng: random.Random | None = None, config: SchedulerConfiguration | None = None
                  ) -> None:
         super().__init__(state, now, algorithm, rng, config)
         self.sysbatch = sysbatch

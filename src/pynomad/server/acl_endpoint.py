@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from msgspec.structs import replace
 
 from ..state import entries as e
-from ..state.acl_objects import (TOKEN_TYPE_CLIENT, TOKEN_TYPE_MANAGEMENT, ACLPolicy,
+from ..structs.acl import (TOKEN_TYPE_CLIENT, TOKEN_TYPE_MANAGEMENT, ACLPolicy,
                                  ACLToken)
 from ..structs import generate_uuid
 from ..helper.goformat import format_rfc3339, parse_rfc3339

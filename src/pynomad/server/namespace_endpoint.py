@@ -10,7 +10,7 @@ import re
 from typing import TYPE_CHECKING
 
 from ..state import entries as e
-from ..state.acl_objects import DEFAULT_NAMESPACE, Namespace
+from ..structs.acl import DEFAULT_NAMESPACE, Namespace
 from .errors import BadRequest, NotFound
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..state import entries as e
-from ..state.operator import SchedulerConfiguration, config_from_agent
+from ..structs.operator import SchedulerConfiguration, config_from_agent
 from ..structs import to_builtins
 from .errors import BadRequest
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import msgspec
 from aiohttp import web
 
-from ..state.services import ServiceRegistration
+from ..structs.services import ServiceRegistration
 from ..structs import Allocation, Node, enc_hook
 from .errors import EndpointError
 from .services_endpoint import services_endpoint

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..state import entries as e
-from ..state.services import ServiceRegistration, services_list
+from ..structs.services import ServiceRegistration, services_list
 from .errors import BadRequest, Forbidden, NotFound
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from ..state import entries as e
 from ..state.fsm_variables import cas_ok
-from ..state.variables import Variable
+from ..structs.variables import Variable
 from .errors import BadRequest, NotFound
 
 if TYPE_CHECKING:

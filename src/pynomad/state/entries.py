@@ -10,10 +10,10 @@ import msgspec
 
 from ..structs import (Allocation, Deployment, DeploymentStatusUpdate, DesiredTransition,
                        DrainStrategy, Evaluation, Job, JobSubmission, Node, NodeEvent, enc_hook)
-from .acl_objects import ACLPolicy, ACLToken, Namespace
-from .operator import SchedulerConfiguration
-from .services import ServiceRegistration
-from .variables import Variable
+from ..structs.acl import ACLPolicy, ACLToken, Namespace
+from ..structs.operator import SchedulerConfiguration
+from ..structs.services import ServiceRegistration
+from ..structs.variables import Variable
 
 
 class Entry(msgspec.Struct, tag_field="Type", kw_only=True):

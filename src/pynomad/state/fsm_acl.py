@@ -12,7 +12,7 @@ from __future__ import annotations
 from msgspec.structs import replace
 
 from . import entries as e
-from .acl_objects import DEFAULT_NAMESPACE
+from ..structs.acl import DEFAULT_NAMESPACE
 
 
 class ACLFSMMixin:

@@ -6,11 +6,11 @@ import msgspec
 
 from ..structs import (Allocation, Deployment, Evaluation, Job, JobSubmission, JobSummary, Node,
                        enc_hook)
-from .acl_objects import ACLPolicy, ACLToken, Namespace
-from .operator import SchedulerConfiguration
-from .services import ServiceRegistration
+from ..structs.acl import ACLPolicy, ACLToken, Namespace
+from ..structs.operator import SchedulerConfiguration
+from ..structs.services import ServiceRegistration
 from .store import StateStore
-from .variables import Variable
+from ..structs.variables import Variable
 
 
 class _Snapshot(msgspec.Struct):

@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterable
 
 from ..structs import (Allocation, Deployment, Evaluation, Job, JobSubmission, JobSummary, Node,
                        NodeUsage, pack_alloc)
-from .acl_objects import ACLPolicy, ACLToken, Namespace, default_namespace
-from .operator import SchedulerConfiguration
-from .services import ServiceRegistration
-from .variables import Variable
+from ..structs.acl import ACLPolicy, ACLToken, Namespace, default_namespace
+from ..structs.operator import SchedulerConfiguration
+from ..structs.services import ServiceRegistration
+from ..structs.variables import Variable
 
 JobKey = tuple[str, str]
 

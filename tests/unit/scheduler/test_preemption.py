@@ -3,7 +3,8 @@
 import pytest
 from sched_harness import FakeState, make_job, make_node, run_eval
 
-from pynomad.scheduler import SchedulerConfig, new_scheduler
+from pynomad.scheduler import new_scheduler
+from pynomad.structs.operator import SchedulerConfiguration as SchedulerConfig
 from pynomad.scheduler.preemption import distance
 from pynomad.scheduler.rank import net_priority, preemption_score
 from pynomad.structs import Allocation, Job, MigrateStrategy, Port, NetworkResource

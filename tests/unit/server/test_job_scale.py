@@ -11,7 +11,7 @@ from server_helpers import live, settle
 from test_scheduling import make_job, make_node
 
 from pynomad.server.errors import BadRequest, Conflict, Forbidden, NotFound
-from pynomad.state.operator import SchedulerConfiguration
+from pynomad.structs.operator import SchedulerConfiguration
 from pynomad.structs import AllocDeploymentStatus, Allocation, PeriodicConfig
 
 

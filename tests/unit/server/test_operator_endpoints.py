@@ -4,7 +4,7 @@ import pytest
 from server_helpers import live, settle
 
 from pynomad.server.errors import BadRequest, Conflict, Forbidden, NotFound
-from pynomad.state.operator import SchedulerConfiguration
+from pynomad.structs.operator import SchedulerConfiguration
 from pynomad.structs import (AllocDeploymentStatus, DrainStrategy, DriverInfo, Job, Node,
                              NodeCpuResources, NodeDiskResources, NodeMemoryResources,
                              NodeResources, Resources, Task, TaskGroup)

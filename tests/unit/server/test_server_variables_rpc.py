@@ -9,7 +9,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from pynomad.server import Server, ServerConfig
 from pynomad.server.rpc import rpc_app
-from pynomad.state.variables import Variable
+from pynomad.structs.variables import Variable
 from pynomad.structs import Allocation, Job, Node, Task, TaskGroup
 
 

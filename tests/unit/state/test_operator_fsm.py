@@ -2,7 +2,7 @@
 
 from pynomad.state import FSM, StateStore
 from pynomad.state import entries as e
-from pynomad.state.operator import SchedulerConfiguration, config_from_agent
+from pynomad.structs.operator import SchedulerConfiguration, config_from_agent
 from pynomad.state.snapshot import dump_state, load_state
 from pynomad.structs import (Allocation, DesiredTransition, DrainStrategy, Job, Node,
                              NodeEvent, Task, TaskGroup)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pynomad.state import FSM, StateStore
 from pynomad.state import entries as e
-from pynomad.state.acl_objects import ACLPolicy, ACLToken, Namespace
+from pynomad.structs.acl import ACLPolicy, ACLToken, Namespace
 from pynomad.state.snapshot import dump_state, load_state
 from pynomad.structs import Job
 

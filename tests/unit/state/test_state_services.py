@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pynomad.state import FSM, StateStore
 from pynomad.state import entries as e
-from pynomad.state.services import ServiceRegistration, service_id, services_list
+from pynomad.structs.services import ServiceRegistration, service_id, services_list
 from pynomad.state.snapshot import dump_state, load_state
 from pynomad.structs import Allocation, Node
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pynomad.state import FSM, StateStore
 from pynomad.state import entries as e
 from pynomad.state.snapshot import dump_state, load_state
-from pynomad.state.variables import Variable
+from pynomad.structs.variables import Variable
 
 
 def apply(fsm: FSM, entry: e.Entry, index: int) -> None:

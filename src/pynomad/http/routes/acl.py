@@ -9,7 +9,7 @@ from aiohttp import web
 
 from ...acl import PolicyError, parse_policy
 from ...server.errors import BadRequest, Forbidden, NotFound
-from ...state.acl_objects import ACLPolicy, ACLToken
+from ...structs.acl import ACLPolicy, ACLToken
 from ...structs import Base, to_builtins
 from ..acl_enforce import PERMISSION_DENIED, request_acl, request_token
 from ..common import AGENT, decode_body, query_options, reply

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ...server.errors import BadRequest
-from ...state.acl_objects import Namespace
+from ...structs.acl import Namespace
 from ...structs import to_builtins
 from ..common import AGENT, decode_body, query_options, reply
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ...server.errors import BadRequest
-from ...state.operator import SchedulerConfiguration
+from ...structs.operator import SchedulerConfiguration
 from ..common import AGENT, decode_body, reply
 
 

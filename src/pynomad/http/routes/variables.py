@@ -13,7 +13,7 @@ from aiohttp import web
 from ...acl.variables import allow_variable_op, allow_variable_search
 from ...server.errors import BadRequest, Forbidden
 from ...server.variables_endpoint import ApplyResult, variables_endpoint
-from ...state.variables import Variable
+from ...structs.variables import Variable
 from ..acl_enforce import PERMISSION_DENIED, request_acl
 from ..common import AGENT, decode_body, query_options, reply
 

@@ -5,7 +5,7 @@ removed when the allocation stops, becomes client-terminal or its node goes down
 
 from __future__ import annotations
 
-from ..structs import Base
+from .base import Base
 
 
 class ServiceRegistration(Base, forbid_unknown_fields=False):

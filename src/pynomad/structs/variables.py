@@ -6,7 +6,7 @@ a keyring (Nomad's VariableEncrypted) is not implemented.
 
 from __future__ import annotations
 
-from ..structs import Base
+from .base import Base
 
 
 class Variable(Base, forbid_unknown_fields=False):

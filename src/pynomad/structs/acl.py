@@ -1,8 +1,7 @@
-"""Namespaces, ACL policies and ACL tokens as stored in state (Nomad's structs.Namespace,
-structs.ACLPolicy and structs.ACLToken, with their JSON field names).
+"""Namespaces, ACL policies and ACL tokens (Nomad's structs.Namespace, structs.ACLPolicy
+and structs.ACLToken, with their JSON field names).
 
-They live in `state` (like the scheduler configuration) because only servers store them;
-the policy language itself is parsed and checked in `acl/`.
+The policy language itself is parsed and checked in `acl/`.
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ import base64
 import hashlib
 from typing import Any
 
-from ..structs import Base
+from .base import Base
 
 DEFAULT_NAMESPACE = "default"
 DEFAULT_NAMESPACE_DESCRIPTION = "Default shared namespace"
