@@ -13,11 +13,9 @@ import asyncio
 import logging
 import os
 import random
-from typing import Any, Protocol
-
-import msgspec
-
-from pynomad.structs import Allocation, Job, Node
+from pynomad.structs import Allocation, Node
+from pynomad.structs import rpc as r
+from pynomad.structs.rpc import RPC, AllocsReply  # noqa: F401  (AllocsReply: the reply callers decode)
 
 from .allocrunner import AllocRunner
 from ..helper.clock import SYSTEM_CLOCK, Clock
@@ -29,36 +27,6 @@ from .rpc import RPCError
 from .state import StateDB
 
 log = logging.getLogger(__name__)
-
-
-class RPC(Protocol):
-    async def call(self, method: str, args: dict[str, Any], reply_type: Any = None,
-                   timeout_s: float | None = None) -> Any: ...
-
-
-class NodeUpdateReply(msgspec.Struct):
-    HeartbeatTTL: int = 0
-    Index: int = 0
-
-
-class ClientAllocsReply(msgspec.Struct):
-    Allocs: dict[str, int] = {}
-    Index: int = 0
-
-
-class AllocsReply(msgspec.Struct):
-    """Alloc.GetAllocs: allocs without their job, each job version sent once in `Jobs`."""
-    Allocs: list[Allocation] = []
-    Jobs: list[Job] = []
-    JobIndex: list[int] = []
-    Index: int = 0
-
-    def allocations(self) -> list[Allocation]:
-        """The allocs with their jobs attached."""
-        for alloc, slot in zip(self.Allocs, self.JobIndex):
-            if alloc.Job is None and 0 <= slot < len(self.Jobs):
-                alloc.Job = self.Jobs[slot]
-        return self.Allocs
 
 
 class Client:
@@ -182,8 +150,8 @@ class Client:
         """Node.Register until it succeeds."""
         while True:
             try:
-                reply = await self.rpc.call("Node.Register", {"Node": self.node},
-                                            NodeUpdateReply)
+                reply = await self.rpc.call(r.NODE_REGISTER, r.RegisterArgs(Node=self.node),
+                                            r.NodeUpdateReply)
             except RPCError as e:
                 log.warning("node registration failed: %s", e)
                 await self.clock.sleep(self._retry_s(self.config.register_retry_s))
@@ -209,9 +177,9 @@ class Client:
     async def _heartbeat(self) -> float:
         """One Node.UpdateStatus; returns the delay before the next one."""
         try:
-            reply = await self.rpc.call("Node.UpdateStatus",
-                                        {"NodeID": self.node_id, "Status": "ready"},
-                                        NodeUpdateReply)
+            reply = await self.rpc.call(r.NODE_UPDATE_STATUS,
+                                        r.UpdateStatusArgs(NodeID=self.node_id, Status="ready"),
+                                        r.NodeUpdateReply)
         except RPCError as e:
             if e.not_found:
                 log.info("server does not know this node; registering again")
@@ -239,11 +207,11 @@ class Client:
         while True:
             try:
                 reply = await self.rpc.call(
-                    "Node.GetClientAllocs",
-                    {"NodeID": self.node_id, "SecretID": self.node.SecretID,
-                     "MinQueryIndex": index,
-                     "MaxQueryTime": int(self.config.max_query_time_s * SECOND)},
-                    ClientAllocsReply, timeout_s=self.config.max_query_time_s + 30)
+                    r.NODE_GET_CLIENT_ALLOCS,
+                    r.ClientAllocsArgs(NodeID=self.node_id, SecretID=self.node.SecretID,
+                                       MinQueryIndex=index,
+                                       MaxQueryTime=int(self.config.max_query_time_s * SECOND)),
+                    r.ClientAllocsReply, timeout_s=self.config.max_query_time_s + 30)
             except (RPCError, ConnectionError, OSError, asyncio.TimeoutError) as e:
                 log.warning("watching allocations failed: %s", e)
                 await self.clock.sleep(self.config.retry_interval(5.0))
@@ -268,7 +236,8 @@ class Client:
                 if a not in self._seen_index or mi > self._seen_index[a]]
         if not pull:
             return
-        reply = await self.rpc.call("Alloc.GetAllocs", {"AllocIDs": pull}, AllocsReply)
+        reply = await self.rpc.call(r.ALLOC_GET_ALLOCS, r.GetAllocsArgs(AllocIDs=pull),
+                                    r.AllocsReply)
         for alloc in reply.allocations():
             self._apply(alloc)
 
@@ -319,7 +288,8 @@ class Client:
         if not updates:
             return
         try:
-            await self.rpc.call("Node.UpdateAlloc", {"Alloc": updates})
+            await self.rpc.call(r.NODE_UPDATE_ALLOC, r.UpdateAllocArgs(Alloc=updates),
+                                r.IndexReply)
         except BaseException:
             self._dirty |= {a for a in batch if a in self.runners}
             raise

@@ -61,7 +61,7 @@ class RPCClient:
                 connector=aiohttp.TCPConnector(ssl=self.ssl_context or False, limit=0))
         return self._session
 
-    async def call(self, method: str, args: dict[str, Any], reply_type: type[T] | None = None,
+    async def call(self, method: str, args: Any, reply_type: type[T] | None = None,
                    timeout_s: float | None = None) -> Any:
         """Call `method`; decode the reply as `reply_type` (or a plain dict)."""
         if not self.servers:

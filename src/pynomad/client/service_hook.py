@@ -18,6 +18,7 @@ import logging
 from typing import Any
 
 from pynomad.structs import Allocation, Node
+from pynomad.structs import rpc as r
 
 log = logging.getLogger(__name__)
 
@@ -133,22 +134,22 @@ class ServiceHook:
             await coro
         self._queue = asyncio.ensure_future(run())
 
-    def _args(self) -> dict[str, str]:
-        return {"NodeSecretID": self.node.SecretID if self.node is not None else ""}
+    def _secret(self) -> str:
+        return self.node.SecretID if self.node is not None else ""
 
     async def _register(self) -> None:
         regs = registrations(self.alloc, self.node)
         if not regs:
             return
         try:
-            await self.rpc.call("ServiceRegistration.Upsert", {"Services": regs,
-                                                               **self._args()})
+            await self.rpc.call(r.SERVICE_UPSERT, r.ServiceUpsertArgs(
+                Services=regs, NodeSecretID=self._secret()), r.IndexReply)
         except Exception as err:  # noqa: BLE001 - logged; the servers clean up on stop
             log.warning("alloc %s: registering services failed: %s", self.alloc.ID[:8], err)
 
     async def _deregister(self) -> None:
         try:
-            await self.rpc.call("ServiceRegistration.DeleteByAllocID",
-                                {"AllocID": self.alloc.ID, **self._args()})
+            await self.rpc.call(r.SERVICE_DELETE_BY_ALLOC, r.ServiceDeleteByAllocArgs(
+                AllocID=self.alloc.ID, NodeSecretID=self._secret()), r.IndexReply)
         except Exception as err:  # noqa: BLE001 - the servers clean up on client-terminal
             log.warning("alloc %s: deregistering services failed: %s", self.alloc.ID[:8], err)

@@ -11,11 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from typing import Any, Callable, Protocol
+from typing import Callable
 
 from pynomad.structs import (TASK_STATE_DEAD, TASK_STATE_PENDING, TASK_STATE_RUNNING,
                              ZERO_TIME, Allocation, Node, RestartPolicy, Task, TaskEvent,
                              TaskState, default_restart_policy)
+
+from pynomad.structs import rpc as r
+from pynomad.structs.rpc import RPC
 
 from . import events as ev
 from .allocdir import AllocDir
@@ -35,11 +38,6 @@ log = logging.getLogger(__name__)
 DEFAULT_KILL_TIMEOUT_S = 5.0
 TEMPLATE_RETRY_S = 2.0      # how often a template waiting for a Nomad variable retries
 TEMPLATE_EVENT = "Template"
-
-
-class RPC(Protocol):
-    async def call(self, method: str, args: dict[str, Any], reply_type: Any = None,
-                   timeout_s: float | None = None) -> Any: ...
 
 
 class _KilledWaiting(Exception):
@@ -356,22 +354,24 @@ class TaskRunner:
         rpc = self.rpc
         if rpc is None:
             return None
-        base = {"AllocID": self.alloc.ID, "Task": self.name,
-                "NodeSecretID": self.node.SecretID if self.node else ""}
+        alloc_id, secret = self.alloc.ID, self.node.SecretID if self.node else ""
 
         async def read(path: str) -> dict | None:
-            reply = await rpc.call("Variables.Read", {**base, "Path": path})
-            return reply.get("Data") if isinstance(reply, dict) else None
+            reply = await rpc.call(r.VARIABLES_READ, r.VariablesReadArgs(
+                AllocID=alloc_id, Task=self.name, Path=path, NodeSecretID=secret),
+                r.VariableReply)
+            return reply.get("Data")
 
         async def list_(prefix: str) -> list[dict]:
-            reply = await rpc.call("Variables.List", {**base, "Prefix": prefix})
-            return (reply.get("Data") if isinstance(reply, dict) else None) or []
+            reply = await rpc.call(r.VARIABLES_LIST, r.VariablesListArgs(
+                AllocID=alloc_id, Task=self.name, Prefix=prefix, NodeSecretID=secret),
+                r.VariableReply)
+            return reply.get("Data") or []
 
         async def services(name: str) -> list[dict]:
-            reply = await rpc.call("ServiceRegistration.List",
-                                   {"AllocID": base["AllocID"], "ServiceName": name,
-                                    "NodeSecretID": base["NodeSecretID"]})
-            return (reply.get("Services") if isinstance(reply, dict) else None) or []
+            reply = await rpc.call(r.SERVICE_LIST, r.ServiceListArgs(
+                AllocID=alloc_id, ServiceName=name, NodeSecretID=secret), r.ServicesReply)
+            return reply.get("Services") or []
 
         return RemoteVars(asyncio.get_running_loop(), read, list_, services=services)
 

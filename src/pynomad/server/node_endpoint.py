@@ -15,6 +15,7 @@ from ..structs import (ALLOC_CLIENT_FAILED, EVAL_STATUS_PENDING, NODE_ELIGIBLE,
                        NODE_INELIGIBLE, NODE_STATUS_DOWN, NODE_STATUS_READY,
                        TRIGGER_NODE_UPDATE, TRIGGER_RETRY_FAILED_ALLOC, Allocation,
                        DrainStrategy, Evaluation, Node, NodeEvent, generate_uuid)
+from ..structs.rpc import AllocsReply, ClientAllocsReply, IndexReply, NodeUpdateReply
 from .errors import BadRequest, Forbidden, NotFound
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ class NodeEndpoint:
                                     NodeModifyIndex=node_index, Status=EVAL_STATUS_PENDING))
         return evals
 
-    async def register(self, node: Node) -> dict:
+    async def register(self, node: Node) -> NodeUpdateReply:
         srv = self.server
         if not node.ID or not node.SecretID:
             raise BadRequest("missing node ID or secret ID")
@@ -71,9 +72,9 @@ class NodeEndpoint:
         if node.Status == NODE_STATUS_READY:
             srv.capacity_changed([node.ID])
         ttl = srv.heartbeats.reset(node.ID)
-        return {"HeartbeatTTL": int(ttl * 1e9), "Index": index}
+        return NodeUpdateReply(HeartbeatTTL=int(ttl * 1e9), Index=index)
 
-    async def update_status(self, node_id: str, status: str) -> dict:
+    async def update_status(self, node_id: str, status: str) -> NodeUpdateReply:
         srv = self.server
         if status not in NODE_STATUSES:
             raise BadRequest(f"invalid status for node: {status!r}")
@@ -89,7 +90,7 @@ class NodeEndpoint:
             if status == NODE_STATUS_READY:
                 srv.capacity_changed([node_id])
         ttl = 0.0 if status == NODE_STATUS_DOWN else srv.heartbeats.reset(node_id)
-        return {"HeartbeatTTL": int(ttl * 1e9), "Index": index}
+        return NodeUpdateReply(HeartbeatTTL=int(ttl * 1e9), Index=index)
 
     async def mark_down(self, node_id: str) -> None:
         """The heartbeat TTL expired: the node is down and its jobs are re-evaluated."""
@@ -98,7 +99,7 @@ class NodeEndpoint:
             await self.update_status(node_id, NODE_STATUS_DOWN)
 
     async def get_client_allocs(self, node_id: str, secret_id: str, min_index: int,
-                                wait_s: float) -> dict:
+                                wait_s: float) -> ClientAllocsReply:
         srv = self.server
         node = srv.state.node_by_id(node_id)
         if node is None:
@@ -112,11 +113,11 @@ class NodeEndpoint:
             index = max((a.AllocModifyIndex for a in allocs), default=0)
             remaining = deadline - loop.time()
             if index > min_index or remaining <= 0:
-                return {"Allocs": {a.ID: a.AllocModifyIndex for a in allocs},
-                        "Index": max(index, 1)}
+                return ClientAllocsReply(Allocs={a.ID: a.AllocModifyIndex for a in allocs},
+                                         Index=max(index, 1))
             await srv.watcher.wait_key(node_allocs_key(node_id), remaining)
 
-    def get_allocs(self, alloc_ids: list[str]) -> dict:
+    def get_allocs(self, alloc_ids: list[str]) -> AllocsReply:
         """The allocations, each job version sent once: allocs travel without their job and
         `JobIndex[i]` names the entry of `Jobs` that alloc `i` runs."""
         st = self.server.state
@@ -132,10 +133,10 @@ class NodeEndpoint:
                 slot = jobs[id(a.Job)] = len(job_list)
                 job_list.append(a.Job)
             job_index.append(slot)
-        return {"Allocs": [replace(a, Job=None) for a in allocs], "Jobs": job_list,
-                "JobIndex": job_index, "Index": st.table_index("allocs")}
+        return AllocsReply(Allocs=[replace(a, Job=None) for a in allocs], Jobs=job_list,
+                           JobIndex=job_index, Index=st.table_index("allocs"))
 
-    async def update_allocs(self, updates: list[Allocation]) -> dict:
+    async def update_allocs(self, updates: list[Allocation]) -> IndexReply:
         srv = self.server
         st = srv.state
         evals: list[Evaluation] = []
@@ -164,7 +165,7 @@ class NodeEndpoint:
             srv.broker.enqueue(ev)
         if freed:
             srv.capacity_changed(freed)
-        return {"Index": index}
+        return IndexReply(Index=index)
 
     # -- operator actions: eligibility, drain, forced evaluation ---------------------------
     def _node_or_404(self, node_id: str) -> Node:

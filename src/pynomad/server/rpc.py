@@ -1,6 +1,7 @@
 """The server side of the RPC port (4647): HTTP POST /rpc/<Method> with msgpack bodies.
 
 Clients register, heartbeat, long-poll their allocations and report alloc status here.
+The contract (method names, argument and reply structs) is `structs.rpc`.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from typing import TYPE_CHECKING
 import msgspec
 from aiohttp import web
 
-from ..structs.services import ServiceRegistration
-from ..structs import Allocation, Node, enc_hook
+from ..structs import enc_hook
+from ..structs import rpc as r
 from .errors import EndpointError
 from .services_endpoint import services_endpoint
 from .variables_endpoint import task_list, task_read
@@ -26,117 +27,62 @@ _encoder = msgspec.msgpack.Encoder(enc_hook=enc_hook)
 MAX_BODY = 64 * 1024 * 1024
 
 
-class RegisterArgs(msgspec.Struct):
-    Node: Node
-
-
-class UpdateStatusArgs(msgspec.Struct):
-    NodeID: str
-    Status: str
-
-
-class ClientAllocsArgs(msgspec.Struct):
-    NodeID: str
-    SecretID: str = ""
-    MinQueryIndex: int = 0
-    MaxQueryTime: int = 0
-
-
-class GetAllocsArgs(msgspec.Struct):
-    AllocIDs: list[str]
-
-
-class UpdateAllocArgs(msgspec.Struct):
-    Alloc: list[Allocation]
-
-
-class PingArgs(msgspec.Struct):
-    pass
-
-
-class VariablesTaskArgs(msgspec.Struct):
-    """A task's variable lookup (template hook): its alloc, task and the path or prefix."""
-    AllocID: str
-    Task: str
-    Path: str = ""
-    Prefix: str = ""
-    NodeSecretID: str = ""
-
-
-class ServiceUpsertArgs(msgspec.Struct):
-    Services: list[ServiceRegistration]
-    NodeSecretID: str = ""
-
-
-class ServiceAllocArgs(msgspec.Struct):
-    """Deregister an alloc's services (DeleteByAllocID) or look services up for one of
-    its tasks (List: one service's registrations, or all names when ServiceName is "")."""
-    AllocID: str
-    ServiceName: str = ""
-    NodeSecretID: str = ""
-
-
 def rpc_app(server: "Server") -> web.Application:
     nodes = server.nodes
 
-    async def node_register(args: RegisterArgs):
+    async def node_register(args: r.RegisterArgs) -> r.NodeUpdateReply:
         return await nodes.register(args.Node)
 
-    async def node_update_status(args: UpdateStatusArgs):
+    async def node_update_status(args: r.UpdateStatusArgs) -> r.NodeUpdateReply:
         return await nodes.update_status(args.NodeID, args.Status)
 
-    async def node_get_client_allocs(args: ClientAllocsArgs):
+    async def node_get_client_allocs(args: r.ClientAllocsArgs) -> r.ClientAllocsReply:
         return await nodes.get_client_allocs(args.NodeID, args.SecretID, args.MinQueryIndex,
                                              args.MaxQueryTime / 1e9)
 
-    async def alloc_get_allocs(args: GetAllocsArgs):
+    async def alloc_get_allocs(args: r.GetAllocsArgs) -> r.AllocsReply:
         return nodes.get_allocs(args.AllocIDs)
 
-    async def node_update_alloc(args: UpdateAllocArgs):
+    async def node_update_alloc(args: r.UpdateAllocArgs) -> r.IndexReply:
         return await nodes.update_allocs(args.Alloc)
 
-    async def status_ping(args: PingArgs):
-        return {"Leader": server.config.rpc_addr}
+    async def status_ping(args: r.PingArgs) -> r.PingReply:
+        return r.PingReply(Leader=server.config.rpc_addr)
 
-    async def variables_read(args: VariablesTaskArgs):
-        return {"Data": task_read(server, args.AllocID, args.Task, args.Path,
-                                  args.NodeSecretID)}
+    async def variables_read(args: r.VariablesReadArgs) -> r.VariableReply:
+        return r.VariableReply(Data=task_read(server, args.AllocID, args.Task, args.Path,
+                                              args.NodeSecretID))
 
-    async def variables_list(args: VariablesTaskArgs):
-        return {"Data": task_list(server, args.AllocID, args.Task, args.Prefix,
-                                  args.NodeSecretID)}
+    async def variables_list(args: r.VariablesListArgs) -> r.VariableReply:
+        return r.VariableReply(Data=task_list(server, args.AllocID, args.Task, args.Prefix,
+                                              args.NodeSecretID))
 
-    async def service_upsert(args: ServiceUpsertArgs):
-        return {"Index": await services_endpoint(server).upsert(args.Services,
-                                                                args.NodeSecretID)}
+    async def service_upsert(args: r.ServiceUpsertArgs) -> r.IndexReply:
+        return r.IndexReply(Index=await services_endpoint(server).upsert(
+            args.Services, args.NodeSecretID))
 
-    async def service_delete_by_alloc(args: ServiceAllocArgs):
-        return {"Index": await services_endpoint(server).delete_by_alloc(args.AllocID,
-                                                                         args.NodeSecretID)}
+    async def service_delete_by_alloc(args: r.ServiceDeleteByAllocArgs) -> r.IndexReply:
+        return r.IndexReply(Index=await services_endpoint(server).delete_by_alloc(
+            args.AllocID, args.NodeSecretID))
 
-    async def service_list(args: ServiceAllocArgs):
-        return {"Services": services_endpoint(server).task_list(
-            args.AllocID, args.ServiceName, args.NodeSecretID)}
+    async def service_list(args: r.ServiceListArgs) -> r.ServicesReply:
+        return r.ServicesReply(Services=services_endpoint(server).task_list(
+            args.AllocID, args.ServiceName, args.NodeSecretID))
 
-    # Each method's arguments are decoded straight into their struct (no dict in between).
-    methods = {
-        "Node.Register": (RegisterArgs, node_register),
-        "Node.UpdateStatus": (UpdateStatusArgs, node_update_status),
-        "Node.GetClientAllocs": (ClientAllocsArgs, node_get_client_allocs),
-        "Alloc.GetAllocs": (GetAllocsArgs, alloc_get_allocs),
-        "Node.UpdateAlloc": (UpdateAllocArgs, node_update_alloc),
-        "Status.Ping": (PingArgs, status_ping),
-        "Variables.Read": (VariablesTaskArgs, variables_read),
-        "Variables.List": (VariablesTaskArgs, variables_list),
-        "ServiceRegistration.Upsert": (ServiceUpsertArgs, service_upsert),
-        "ServiceRegistration.DeleteByAllocID": (ServiceAllocArgs, service_delete_by_alloc),
-        "ServiceRegistration.List": (ServiceAllocArgs, service_list),
+    handlers = {
+        r.NODE_REGISTER: node_register, r.NODE_UPDATE_STATUS: node_update_status,
+        r.NODE_GET_CLIENT_ALLOCS: node_get_client_allocs, r.ALLOC_GET_ALLOCS: alloc_get_allocs,
+        r.NODE_UPDATE_ALLOC: node_update_alloc, r.STATUS_PING: status_ping,
+        r.VARIABLES_READ: variables_read, r.VARIABLES_LIST: variables_list,
+        r.SERVICE_UPSERT: service_upsert, r.SERVICE_DELETE_BY_ALLOC: service_delete_by_alloc,
+        r.SERVICE_LIST: service_list,
     }
-    decoders = {name: msgspec.msgpack.Decoder(typ) for name, (typ, _) in methods.items()}
+    # Each method's arguments are decoded straight into their struct (no dict in between).
+    decoders = {name: msgspec.msgpack.Decoder(r.ARGS[name]) for name in handlers}
 
     async def handle(request: web.Request) -> web.StreamResponse:
         name = request.match_info["method"]
-        if name not in methods:
+        if name not in handlers:
             return await _reply(request, {"Error": "unknown RPC method"}, 404)
         size = request.content_length
         if size is None or size > MAX_BODY:
@@ -145,7 +91,7 @@ def rpc_app(server: "Server") -> web.Application:
         try:
             # Read from the stream: `request.read()` would keep the body on the request.
             args = decoders[name].decode(await request.content.readexactly(size))
-            body, status = await methods[name][1](args), 200
+            body, status = await handlers[name](args), 200
         except EndpointError as err:
             body, status = {"Error": err.message}, err.code
         except (msgspec.ValidationError, msgspec.DecodeError) as err:

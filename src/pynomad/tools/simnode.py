@@ -18,14 +18,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import datetime, timezone
 
 import msgspec
 
-from ..client.client import AllocsReply
 from ..helper.goformat import format_rfc3339
 from ..client.health import Tracker, health_params, tracked_tasks
 from ..client.rpc import RPCClient, RPCError
+from ..structs import rpc as r
 from ..structs import (AllocDeploymentStatus, Allocation, DriverInfo, Node, NodeCpuResources,
                        NodeDiskResources, NodeMemoryResources, NodeResources, NetworkResource,
                        TaskEvent, TaskState, generate_uuid)
@@ -57,11 +56,6 @@ def sim_node(name: str, datacenter: str, node_class: str, meta: dict[str, str], 
                                               CIDR="127.0.0.1/32")]))
 
 
-class _Reply(msgspec.Struct):
-    Allocs: dict[str, int] = {}
-    Index: int = 0
-
-
 class Syncer:
     """Collects alloc status updates from all simulated nodes and sends them in batches."""
 
@@ -81,7 +75,8 @@ class Syncer:
             for start in range(0, len(pending), SYNC_BATCH):
                 batch = pending[start:start + SYNC_BATCH]
                 try:
-                    await self.rpc.call("Node.UpdateAlloc", {"Alloc": batch})
+                    await self.rpc.call(r.NODE_UPDATE_ALLOC, r.UpdateAllocArgs(Alloc=batch),
+                                        r.IndexReply)
                 except (RPCError, OSError, asyncio.TimeoutError) as err:
                     log.warning("alloc sync failed: %s", err)
                     for a in batch:
@@ -101,16 +96,18 @@ class SimNode:
         self.health_timers: dict[str, asyncio.TimerHandle] = {}
 
     async def register(self) -> None:
-        reply = await self.rpc.call("Node.Register", {"Node": self.node})
-        self.ttl = reply["HeartbeatTTL"] / 1e9
+        reply = await self.rpc.call(r.NODE_REGISTER, r.RegisterArgs(Node=self.node),
+                                    r.NodeUpdateReply)
+        self.ttl = reply.HeartbeatTTL / 1e9
 
     async def heartbeat_loop(self) -> None:
         while True:
             await asyncio.sleep(max(1.0, self.ttl * 0.5))
             try:
-                reply = await self.rpc.call("Node.UpdateStatus",
-                                            {"NodeID": self.node.ID, "Status": "ready"})
-                self.ttl = reply["HeartbeatTTL"] / 1e9
+                reply = await self.rpc.call(
+                    r.NODE_UPDATE_STATUS, r.UpdateStatusArgs(NodeID=self.node.ID, Status="ready"),
+                    r.NodeUpdateReply)
+                self.ttl = reply.HeartbeatTTL / 1e9
             except RPCError as err:
                 if err.not_found:
                     await self.register()
@@ -122,14 +119,15 @@ class SimNode:
         while True:
             try:
                 reply = await self.rpc.call(
-                    "Node.GetClientAllocs",
-                    {"NodeID": self.node.ID, "SecretID": self.node.SecretID,
-                     "MinQueryIndex": index, "MaxQueryTime": 300 * 10**9},
-                    _Reply, timeout_s=330)
+                    r.NODE_GET_CLIENT_ALLOCS,
+                    r.ClientAllocsArgs(NodeID=self.node.ID, SecretID=self.node.SecretID,
+                                       MinQueryIndex=index, MaxQueryTime=300 * 10**9),
+                    r.ClientAllocsReply, timeout_s=330)
                 changed = [a for a, i in reply.Allocs.items() if self.seen.get(a) != i]
                 if changed:
-                    allocs = await self.rpc.call("Alloc.GetAllocs", {"AllocIDs": changed},
-                                                 AllocsReply)
+                    allocs = await self.rpc.call(r.ALLOC_GET_ALLOCS,
+                                                 r.GetAllocsArgs(AllocIDs=changed),
+                                                 r.AllocsReply)
                     for alloc in allocs.allocations():
                         self._apply(alloc)
                 index = max(index, reply.Index)
@@ -172,7 +170,7 @@ class SimNode:
     def _report(self, alloc: Allocation, status: str, event: str, code: int) -> None:
         now = time.time_ns()
         dead = status in ("complete", "failed")
-        stamp = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+        stamp = format_rfc3339(now)
         events = [TaskEvent(Type="Received", Time=now, DisplayMessage="Task received by client"),
                   TaskEvent(Type=event, Time=now, ExitCode=code)]
         states = {t.Name: TaskState(State="dead" if dead else "running", Failed=status == "failed",

@@ -18,7 +18,7 @@ class FakeRPC:
         self.calls = []
 
     async def call(self, method, args, reply_type=None, timeout_s=None):
-        self.calls.append((method, args))
+        self.calls.append((method, msgspec.to_builtins(args)))  # as sent on the wire
         return {"Index": 1}
 
 
