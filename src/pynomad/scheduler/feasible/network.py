@@ -9,7 +9,7 @@ alias of the node; `default` always exists.
 from __future__ import annotations
 
 from ...structs import NetworkResource, Node, TaskGroup
-from ...structs.validate_rules import go_quote
+from ...helper.goformat import quote as go_quote
 from .operators import resolve_target
 
 FILTER_NETWORK = "missing network"
