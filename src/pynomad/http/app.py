@@ -6,7 +6,8 @@ from aiohttp import web
 
 from . import ui
 from .acl_enforce import acl_middleware
-from .common import AGENT, error_middleware, error_text
+from .bounds import MAX_BODY_LIMIT
+from .common import AGENT, body_limit_middleware, error_middleware, error_text
 from .routes import acl as acl_routes
 from .routes import (agent, agent_cluster, agent_monitor, allocs, client_exec, client_fs,
                      client_stats, deployments, events, job_children, jobs, namespaces, nodes,
@@ -29,8 +30,9 @@ async def not_found_middleware(request, handler):
 
 def http_app(agent) -> web.Application:
     """Build the API app; `agent` exposes `.server`, `.client` and `.config`."""
-    app = web.Application(middlewares=[not_found_middleware, error_middleware, acl_middleware],
-                          client_max_size=64 * 1024 * 1024)
+    app = web.Application(middlewares=[not_found_middleware, error_middleware,
+                                       body_limit_middleware, acl_middleware],
+                          client_max_size=MAX_BODY_LIMIT)
     app[AGENT] = agent
     routes = web.RouteTableDef()
     for module in ROUTE_MODULES:

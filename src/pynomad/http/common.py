@@ -12,6 +12,7 @@ from aiohttp import web
 from ..helper.goformat import SECOND, parse_duration
 from ..server.errors import BadRequest, EndpointError
 from ..structs import enc_hook
+from .bounds import UINT64, TooLarge, body_limit, check_json, parse_int
 
 AGENT = web.AppKey("agent", object)
 """The application key under which the HTTP app keeps its agent."""
@@ -44,10 +45,7 @@ def parse_duration_s(text: str) -> float:
 
 def query_options(request: web.Request) -> QueryOptions:
     q = request.query
-    try:
-        index = int(q.get("index", "0") or 0)
-    except ValueError:
-        raise BadRequest(f"Invalid index: {q.get('index')}") from None
+    index = parse_int(q.get("index", "0") or "0", "index", *UINT64)
     wait = parse_duration_s(q["wait"]) if q.get("wait") else 0.0
     return QueryOptions(namespace=q.get("namespace") or request.headers.get("X-Nomad-Namespace") or "default",
                         region=q.get("region", ""), index=index, wait=wait,
@@ -72,16 +70,26 @@ def error_text(status: int, message: str) -> web.Response:
     return web.Response(text=message, status=status, content_type="text/plain")
 
 
+def decode_json(raw: bytes, typ: Any = dict) -> Any:
+    """JSON bytes → `typ`, within the bounds of `bounds.check_json`; unknown fields ignored."""
+    try:
+        doc = msgspec.json.decode(raw)
+    except RecursionError:
+        raise BadRequest("Failed to parse request body: nested too deeply") from None
+    except (msgspec.DecodeError, msgspec.ValidationError) as err:
+        raise BadRequest(f"Failed to parse request body: {err}") from None
+    check_json(doc)
+    try:
+        return msgspec.convert(doc, typ)
+    except msgspec.ValidationError as err:
+        raise BadRequest(f"Failed to decode request body: {err}") from None
+
+
 async def decode_body(request: web.Request, typ: Any = dict) -> Any:
     raw = await request.read()
     if not raw.strip():
         raise BadRequest("Request body is empty")
-    try:
-        return msgspec.json.decode(raw, type=typ)
-    except msgspec.ValidationError as err:
-        raise BadRequest(f"Failed to decode request body: {err}") from None
-    except msgspec.DecodeError as err:
-        raise BadRequest(f"Failed to parse request body: {err}") from None
+    return decode_json(raw, typ)
 
 
 @web.middleware
@@ -90,6 +98,9 @@ async def error_middleware(request: web.Request, handler):
         return await handler(request)
     except EndpointError as err:
         return error_text(err.code, err.message)
+    except (TooLarge, web.HTTPRequestEntityTooLarge):
+        return error_text(413, f"Request body too large: the limit for this endpoint is "
+                               f"{request._client_max_size} bytes")
     except web.HTTPException:
         raise
     except (ConnectionResetError, ConnectionError):
@@ -99,7 +110,20 @@ async def error_middleware(request: web.Request, handler):
 
         logging.getLogger("pynomad.http").exception("request %s %s failed", request.method,
                                                     request.path)
-        return error_text(500, f"internal error: {err}")
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        return error_text(500, f"internal error: {first}")
+
+
+@web.middleware
+async def body_limit_middleware(request: web.Request, handler):
+    """Cap the body by endpoint (`bounds.BODY_LIMITS`): a declared length over the limit is
+    refused before reading, a chunked body stops being read there."""
+    resource = request.match_info.route.resource
+    limit = body_limit(resource.canonical if resource is not None else None)
+    request._client_max_size = limit  # what aiohttp's request.read() enforces
+    if request.content_length is not None and request.content_length > limit:
+        raise TooLarge(limit)
+    return await handler(request)
 
 
 def prefix_match(items, prefix: str, key=lambda x: x.ID):

@@ -186,7 +186,7 @@ class Converter:
     def token_expr(self, tok: Token) -> n.Expr:
         r = self.rng(tok)
         if tok.type in ("INT_LITERAL", "FLOAT_LITERAL"):
-            return n.Literal(_number(str(tok)), r)
+            return n.Literal(_number(str(tok), r), r)
         if tok.type in ("HEREDOC_TEMPLATE", "HEREDOC_TEMPLATE_TRIM"):
             from .heredoc import parse_heredoc
 
@@ -296,7 +296,7 @@ class Converter:
         if tree.data == "get_attr":
             return ("attr", self.name_of(self.subtrees(tree)[0]), r)
         if tree.data == "short_index":
-            return ("index", n.Literal(int(str(tree.children[1])), r), r)
+            return ("index", n.Literal(_number(str(tree.children[1]), r), r), r)
         return ("index", self.expr(self.subtrees(tree)[0]), r)
 
     def splat_steps(self, tree: Tree) -> list[tuple[str, Any, n.Range]]:
@@ -393,7 +393,14 @@ def _is_num(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def _number(text: str) -> int | float:
+MAX_NUMBER_LEN = 400
+"""Longest number literal accepted (cty numbers are 512-bit floats: ~155 digits)."""
+
+
+def _number(text: str, r: n.Range) -> int | float:
+    if len(text) > MAX_NUMBER_LEN:
+        raise JobspecError(Diagnostic("Invalid number", f"A number literal may have at most "
+                                      f"{MAX_NUMBER_LEN} characters.", r))
     if re.fullmatch(r"-?\d+", text):
         return int(text)
     value = float(text)

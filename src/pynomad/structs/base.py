@@ -1,4 +1,5 @@
-"""Shared base for every struct: Nomad's JSON field names, unknown fields rejected."""
+"""Shared base for every struct: Nomad's JSON field names; unknown fields are ignored, as
+Nomad's decoder does, so a newer client sending newer fields keeps working."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import msgspec
 from ..helper.goformat import HOUR, MINUTE, SECOND  # noqa: F401
 
 
-class Base(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, gc=False):
+class Base(msgspec.Struct, kw_only=True, gc=False):
     """Base of all API/state objects. Field names are Nomad's JSON names.
 
     `gc=False`: these objects form trees, never reference cycles, so the cyclic garbage

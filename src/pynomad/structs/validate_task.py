@@ -49,6 +49,10 @@ def task_errors(job_type: str, tg: TaskGroup, task: Task) -> list[str]:
     return errs
 
 
+MAX_TASK_NAME_BYTES = 200
+"""A task name is a directory and log file name (`<task>.stderr.<n>`) of its allocation."""
+
+
 def _basic_errors(job_type: str, tg: TaskGroup, task: Task) -> list[str]:
     errs: list[str] = []
     if not task.Name:
@@ -57,6 +61,10 @@ def _basic_errors(job_type: str, tg: TaskGroup, task: Task) -> list[str]:
         errs.append("Task name cannot include slashes")
     elif "\x00" in task.Name:
         errs.append("Task name cannot include null characters")
+    elif task.Name in (".", ".."):
+        errs.append(f"Task name cannot be {task.Name!r}: it names a directory of the allocation")
+    elif len(task.Name.encode()) > MAX_TASK_NAME_BYTES:
+        errs.append(f"Task name is longer than {MAX_TASK_NAME_BYTES} bytes")
     if not task.Driver:
         errs.append("Missing task driver")
     kill = task.KillTimeout or 0
