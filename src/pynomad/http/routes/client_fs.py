@@ -1,22 +1,26 @@
-"""/v1/client/fs/{logs,cat,ls,stat,readat,stream}/:alloc: files of an allocation directory."""
+"""/v1/client/fs/{logs,cat,ls,stat,readat,stream}/:alloc: files of an allocation directory.
+
+Paths are opened through `allocfs` (never a link out of the allocation directory, only
+regular files read); reads run in a thread, in frames of at most FRAME_SIZE bytes, so a
+large file neither blocks the event loop nor sits whole in memory.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import json
-import mimetypes
 import os
-import re
-import stat as statmod
-import time
 
 from aiohttp import web
 
 from ...server.errors import BadRequest, NotFound
+from .. import allocfs
+from ..bounds import parse_int
 from ..common import AGENT, reply
 
 FOLLOW_POLL_S = 0.2
+FRAME_SIZE = 64 * 1024  # Nomad's streamFrameSize
 
 
 def setup(app: web.Application, r: web.RouteTableDef) -> None:
@@ -36,68 +40,52 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
         origin = q.get("origin", "start")
         if origin not in ("start", "end"):
             raise BadRequest('origin must be "start" or "end"')
-        try:
-            offset = int(q.get("offset", "0") or 0)
-        except ValueError:
-            raise BadRequest("offset must be an integer") from None
+        offset = parse_int(q.get("offset", "0") or "0", "offset", 0)
         follow = q.get("follow", "false") == "true"
         plain = q.get("plain", "false") == "true"
-        return await _stream_logs(request, alloc_dir, alloc.ID, task, kind, origin, offset,
-                                  follow, plain)
+        stream = LogStream(alloc_dir, task, kind)
+        return await stream.serve(request, alloc.ID, origin, offset, follow, plain)
 
     @r.get("/v1/client/fs/cat/{alloc}")
     async def cat(request):
-        path = _resolve(request)
-        if os.path.isdir(path):
-            raise BadRequest("file is a directory")
-        with open(path, "rb") as f:
-            return web.Response(body=f.read(), content_type="text/plain")
+        opened = await _open_file(request)
+        return await _send_range(request, opened, 0, -1)
 
     @r.get("/v1/client/fs/readat/{alloc}")
     async def readat(request):
-        path = _resolve(request)
-        try:
-            offset = int(request.query.get("offset", 0) or 0)
-            limit = int(request.query.get("limit", -1) or -1)
-        except ValueError:
-            raise BadRequest("offset and limit must be integers") from None
-        if offset < 0:
-            raise BadRequest("offset must be non-negative")
-        with open(path, "rb") as f:
-            f.seek(offset)
-            return web.Response(body=f.read(limit if limit >= 0 else -1), content_type="text/plain")
+        q = request.query
+        offset = parse_int(q.get("offset", "0") or "0", "offset", 0)
+        limit = parse_int(q.get("limit", "-1") or "-1", "limit", -1)
+        opened = await _open_file(request)
+        return await _send_range(request, opened, offset, limit)
 
     @r.get("/v1/client/fs/ls/{alloc}")
     async def ls(request):
-        path = _resolve(request)
-        if not os.path.isdir(path):
-            raise BadRequest("path is not a directory")
-        return reply(request, [_file_info(os.path.join(path, n)) for n in sorted(os.listdir(path))])
+        root, _ = _alloc_dir(request)
+        return reply(request, await asyncio.to_thread(allocfs.list_dir, root, _path(request)))
 
     @r.get("/v1/client/fs/stat/{alloc}")
     async def stat(request):
-        return reply(request, _file_info(_resolve(request)))
+        root, _ = _alloc_dir(request)
+        return reply(request, await asyncio.to_thread(allocfs.stat_path, root, _path(request)))
 
     @r.get("/v1/client/fs/stream/{alloc}")
     async def stream(request):
-        path = _resolve(request)
-        if os.path.isdir(path):
-            raise BadRequest("file is a directory")
         q = request.query
         origin = q.get("origin", "start") or "start"
         if origin not in ("start", "end"):
             raise BadRequest('origin must be "start" or "end"')
-        try:
-            offset = int(q.get("offset", "0") or 0)
-        except ValueError:
-            raise BadRequest("offset must be an integer") from None
+        offset = parse_int(q.get("offset", "0") or "0", "offset", 0)
         follow = q.get("follow", "true").lower() not in ("false", "0")
         plain = q.get("plain", "false") == "true"
-        rel = os.path.relpath(path, os.path.realpath(_alloc_dir(request)[0]))
-        return await _stream_file(request, path, rel, origin, offset, follow, plain)
+        opened = await _open_file(request)
+        try:
+            return await _stream_file(request, opened, origin, offset, follow, plain)
+        finally:
+            opened.close()
 
 
-def _alloc_dir(request):
+def _alloc_dir(request) -> tuple[str, object]:
     agent = request.app[AGENT]
     alloc_id = request.match_info["alloc"]
     alloc = agent.server.state.alloc_by_id(alloc_id) if agent.server else None
@@ -109,98 +97,134 @@ def _alloc_dir(request):
     return path, alloc
 
 
-def _resolve(request) -> str:
+def _path(request) -> str:
+    return allocfs.check_path(request.query.get("path", "/"))
+
+
+async def _open_file(request) -> allocfs.Opened:
     root, _ = _alloc_dir(request)
-    rel = request.query.get("path", "/")
-    full = os.path.realpath(os.path.join(root, rel.lstrip("/")))
-    if full != os.path.realpath(root) and not full.startswith(os.path.realpath(root) + os.sep):
-        raise BadRequest("path escapes the allocation directory")
-    if not os.path.exists(full):
-        raise NotFound(f"stat {rel}: no such file or directory")
-    return full
-
-
-def _file_info(path: str) -> dict:
-    st = os.stat(path)
-    is_dir = statmod.S_ISDIR(st.st_mode)
-    return {"Name": os.path.basename(path), "IsDir": is_dir, "Size": st.st_size,
-            "FileMode": statmod.filemode(st.st_mode),
-            "ModTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(st.st_mtime)),
-            "ContentType": "" if is_dir else (mimetypes.guess_type(path)[0] or "text/plain")}
-
-
-def _log_files(alloc_dir: str, task: str, kind: str) -> list[str]:
-    logs = os.path.join(alloc_dir, "alloc", "logs")
-    pat = re.compile(rf"^{re.escape(task)}\.{kind}\.(\d+)$")
+    opened = await asyncio.to_thread(allocfs.open_path, root, _path(request))
     try:
-        names = os.listdir(logs)
-    except FileNotFoundError:
-        return []
-    found = sorted((int(m.group(1)), n) for n in names if (m := pat.match(n)))
-    return [os.path.join(logs, n) for _, n in found]
+        allocfs.require_file(opened)
+    except BadRequest:
+        opened.close()
+        raise
+    return opened
 
 
-def _read_all(files: list[str]) -> bytes:
-    out = bytearray()
-    for path in files:
-        try:
-            with open(path, "rb") as f:
-                out += f.read()
-        except FileNotFoundError:
-            continue
-    return bytes(out)
+async def _send_range(request, opened: allocfs.Opened, offset: int, limit: int):
+    """The file's bytes [offset, offset+limit) (limit < 0: to the end), in frames."""
+    try:
+        resp = web.StreamResponse(headers={"Content-Type": "text/plain"})
+        await resp.prepare(request)
+        end = opened.st.st_size if limit < 0 else min(opened.st.st_size, offset + limit)
+        pos = offset
+        while pos < end:
+            chunk = await asyncio.to_thread(allocfs.read_at, opened.fd, pos,
+                                            min(FRAME_SIZE, end - pos))
+            if not chunk:
+                break
+            await resp.write(chunk)
+            pos += len(chunk)
+        await resp.write_eof()
+        return resp
+    finally:
+        opened.close()
 
 
-async def _stream_logs(request, alloc_dir, alloc_id, task, kind, origin, offset, follow, plain):
-    agent = request.app[AGENT]
-    data = _read_all(_log_files(alloc_dir, task, kind))
-    if origin == "end":
-        pos = max(0, len(data) - offset)
-    else:
-        pos = min(offset, len(data))
-    resp = web.StreamResponse(headers={"Content-Type": "text/plain" if plain else "application/json"})
-    await resp.prepare(request)
-    await _send(resp, data[pos:], pos, task, kind, plain)
-    pos = len(data)
-    while follow:
-        await asyncio.sleep(FOLLOW_POLL_S)
-        data = _read_all(_log_files(alloc_dir, task, kind))
-        if len(data) > pos:
-            await _send(resp, data[pos:], pos, task, kind, plain)
-            pos = len(data)
+class LogStream:
+    """A task's stdout or stderr across its rotated files, as Nomad's logs endpoint: an
+    offset from the start (or the end) may span files; following moves on to the next
+    file when one appears and ends when the task is dead."""
+
+    def __init__(self, root: str, task: str, kind: str) -> None:
+        self.root, self.task, self.kind = root, task, kind
+
+    async def files(self) -> list[allocfs.LogFile]:
+        return await asyncio.to_thread(allocfs.log_files, self.root, self.task, self.kind)
+
+    async def serve(self, request, alloc_id: str, origin: str, offset: int, follow: bool,
+                    plain: bool) -> web.StreamResponse:
+        files = await self.files()
+        idx, pos = _find_closest(files, origin, offset)
+        resp = web.StreamResponse(
+            headers={"Content-Type": "text/plain" if plain else "application/json"})
+        await resp.prepare(request)
+        agent = request.app[AGENT]
+        while True:
+            idx, pos, sent = await self._drain(resp, files, idx, pos, plain)
+            if not follow:
+                break
+            if not sent:
+                if self._task_done(agent, alloc_id):
+                    files = await self.files()
+                    await self._drain(resp, files, idx, pos, plain)
+                    break
+                await asyncio.sleep(FOLLOW_POLL_S)
+            files = await self.files()
+        await resp.write_eof()
+        return resp
+
+    async def _drain(self, resp, files, idx: int, pos: int, plain: bool):
+        """Send what is there from file `files[idx]` at `pos` on; → (idx, pos, sent?)."""
+        sent = False
+        while idx < len(files):
+            name = files[idx].name
+            chunk = await asyncio.to_thread(allocfs.read_log, self.root, name, pos, FRAME_SIZE)
+            if chunk:
+                await _send_frame(resp, chunk, pos, f"alloc/logs/{name}", plain)
+                pos += len(chunk)
+                sent = True
+                continue
+            if idx + 1 >= len(files):
+                break
+            idx, pos = idx + 1, 0
+        return idx, pos, sent
+
+    def _task_done(self, agent, alloc_id: str) -> bool:
         alloc = agent.server.state.alloc_by_id(alloc_id) if agent.server else None
-        ts = (alloc.TaskStates or {}).get(task) if alloc else None
-        if alloc is None or alloc.client_terminal() or (ts is not None and ts.State == "dead"):
-            data = _read_all(_log_files(alloc_dir, task, kind))
-            await _send(resp, data[pos:], pos, task, kind, plain)
-            break
-    await resp.write_eof()
-    return resp
+        ts = (alloc.TaskStates or {}).get(self.task) if alloc else None
+        return alloc is None or alloc.client_terminal() or (ts is not None and ts.State == "dead")
 
 
-async def _stream_file(request, path, rel, origin, offset, follow, plain):
+def _find_closest(files: list[allocfs.LogFile], origin: str, offset: int) -> tuple[int, int]:
+    """Nomad's findClosest: the file and position `offset` bytes from the start (or end)."""
+    if not files:
+        return 0, 0
+    if origin == "start":
+        idx = 0
+        while offset > files[idx].size and idx < len(files) - 1:
+            offset -= files[idx].size
+            idx += 1
+        return idx, min(offset, files[idx].size)
+    idx, back = len(files) - 1, offset
+    while back > files[idx].size and idx > 0:
+        back -= files[idx].size
+        idx -= 1
+    return idx, max(0, files[idx].size - back)
+
+
+async def _stream_file(request, opened: allocfs.Opened, origin, offset, follow, plain):
     """Stream one file as StreamFrames ({"File","Offset","Data"}), following it while asked;
     a deleted or truncated file ends in a frame with "FileEvent"."""
-    size = os.path.getsize(path)
-    pos = max(0, size - offset) if origin == "end" else min(max(0, offset), size)
-    resp = web.StreamResponse(headers={"Content-Type": "text/plain" if plain else "application/json"})
+    size = opened.st.st_size
+    pos = max(0, size - offset) if origin == "end" else min(offset, size)
+    resp = web.StreamResponse(
+        headers={"Content-Type": "text/plain" if plain else "application/json"})
     await resp.prepare(request)
     while True:
-        try:
-            with open(path, "rb") as f:
-                f.seek(0, os.SEEK_END)
-                end = f.tell()
-                if end < pos:
-                    await _event(resp, rel, "file truncated", plain)
-                    pos = 0
-                f.seek(pos)
-                data = f.read()
-        except FileNotFoundError:
-            await _event(resp, rel, "file deleted", plain)
+        st = os.fstat(opened.fd)
+        if st.st_nlink == 0:
+            await _event(resp, opened.rel, "file deleted", plain)
             break
-        if data:
-            await _send_file(resp, data, pos, rel, plain)
-            pos += len(data)
+        if st.st_size < pos:
+            await _event(resp, opened.rel, "file truncated", plain)
+            pos = 0
+        chunk = await asyncio.to_thread(allocfs.read_at, opened.fd, pos, FRAME_SIZE)
+        if chunk:
+            await _send_frame(resp, chunk, pos, opened.rel, plain)
+            pos += len(chunk)
+            continue
         if not follow:
             break
         await asyncio.sleep(FOLLOW_POLL_S)
@@ -208,25 +232,14 @@ async def _stream_file(request, path, rel, origin, offset, follow, plain):
     return resp
 
 
-async def _send_file(resp, chunk: bytes, offset: int, rel: str, plain: bool) -> None:
+async def _send_frame(resp, chunk: bytes, offset: int, file: str, plain: bool) -> None:
     if plain:
         await resp.write(chunk)
         return
-    frame = {"File": rel, "Offset": offset + len(chunk), "Data": base64.b64encode(chunk).decode()}
+    frame = {"File": file, "Offset": offset + len(chunk), "Data": base64.b64encode(chunk).decode()}
     await resp.write(json.dumps(frame).encode())
 
 
 async def _event(resp, rel: str, event: str, plain: bool) -> None:
     if not plain:
         await resp.write(json.dumps({"File": rel, "FileEvent": event}).encode())
-
-
-async def _send(resp, chunk: bytes, offset: int, task: str, kind: str, plain: bool) -> None:
-    if not chunk:
-        return
-    if plain:
-        await resp.write(chunk)
-    else:
-        frame = {"Offset": offset + len(chunk), "Data": base64.b64encode(chunk).decode(),
-                 "File": f"alloc/logs/{task}.{kind}.0"}
-        await resp.write(json.dumps(frame).encode())
