@@ -320,9 +320,10 @@ def _validate_local(meta: Meta, job: dict) -> dict:
     import msgspec
 
     from ..structs import Job, ValidationError, canonicalize, format_errors, validate_job
+    from ..structs.api_convert import from_api
 
     try:
-        parsed = canonicalize(msgspec.convert(job, Job))
+        parsed = from_api(canonicalize(msgspec.convert(job, Job)))
         validate_job(parsed)
     except msgspec.ValidationError as exc:
         raise meta.fail(f"Error validating job: {exc}") from None

@@ -11,6 +11,7 @@ from ...server.errors import BadRequest, NotFound
 from ...server.job_endpoint import prepare_job
 from ...server.jobdiff import job_diff
 from ...structs import Base, Job, JobSubmission, ValidationError, canonicalize, to_builtins, validate_job
+from ...structs.api_convert import from_api
 from ..common import AGENT, decode_body, prefix_match, query_options, reply
 from ..stubs import alloc_stub, job_stub
 
@@ -113,7 +114,7 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
     @r.post("/v1/validate/job")
     async def validate(request):
         req = await decode_body(request, JobRegisterRequest)
-        job = canonicalize(req.Job, request.app[AGENT].server.config.region)
+        job = from_api(canonicalize(req.Job, request.app[AGENT].server.config.region))
         errors: list[str] = []
         try:
             validate_job(job)
@@ -264,6 +265,7 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
             raise BadRequest("Job ID does not match")
         if not job.Namespace:
             job.Namespace = req.Namespace or query_options(request).namespace
+        from_api(canonicalize(job, request.app[AGENT].server.config.region))
         out = await plan_job(request.app[AGENT].server, job, req.Diff)
         return reply(request, out, out["Index"])
 
@@ -312,6 +314,7 @@ async def _register(request, path_id: str | None):
     if not job.Namespace:
         job.Namespace = req.Namespace or q.namespace
     server = request.app[AGENT].server
+    from_api(canonicalize(job, server.config.region))
     prepare_job(job, server.config.region)
     out = await server.jobs.register(job, req.EnforceIndex, req.JobModifyIndex,
                                      _submission(req.Submission))
