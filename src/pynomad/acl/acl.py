@@ -113,6 +113,18 @@ class ACL:
             caps = _closest_glob(self.host_volumes, name)
         return "deny" not in caps and op in caps
 
+    def allow_node_pool_op(self, name: str, op: str) -> bool:
+        if self.management:
+            return True
+        caps = self.node_pools.get(name)
+        if caps is None:
+            caps = _closest_glob(self.node_pools, name)
+        return "deny" not in caps and op in caps
+
+    def allow_node_pool_search(self) -> bool:
+        """Any non-deny node pool rule (Nomad's AllowNodePoolSearch)."""
+        return self.management or any("deny" not in caps for caps in self.node_pools.values())
+
     def allow(self, block: str, level: str) -> bool:
         """Generic form: `allow("node", "write")`, `allow("management", "")`."""
         if block == "management":

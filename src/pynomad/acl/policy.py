@@ -104,10 +104,15 @@ class Policy:
 
 
 def parse_policy(rules: str) -> Policy:
-    """Parse and validate policy rules (HCL or JSON); PolicyError with a reason if bad."""
-    if not rules or not rules.strip():
-        raise PolicyError("Failed to parse ACL Policy: policy rules may not be empty")
-    doc = _decode(rules)
+    """Parse and validate policy rules (HCL or JSON); PolicyError with a reason if bad.
+
+    As Nomad's acl.Parse: empty rules are an empty policy (it grants nothing); rules that
+    are not empty must grant or deny something."""
+    if not rules:
+        return Policy(raw="")
+    doc = _decode(rules) if rules.strip() else {}
+    if not doc:
+        raise PolicyError(f"Invalid policy: {rules.strip()[:200]}")
     policy = Policy(raw=rules)
     for key, value in doc.items():
         if key == "namespace":
@@ -154,9 +159,11 @@ def _decode(rules: str) -> dict:
 
 
 def unquote_hcl(value):
-    """python-hcl2 keeps string literals (and block labels) quoted; drop the quotes."""
+    """python-hcl2 keeps string literals (and block labels) quoted; drop the quotes, and the
+    keys it adds of its own (`__is_block__`, `__comments__`, ...)."""
     if isinstance(value, dict):
-        return {unquote_hcl(k): unquote_hcl(v) for k, v in value.items() if k != "__is_block__"}
+        return {unquote_hcl(k): unquote_hcl(v) for k, v in value.items()
+                if not (isinstance(k, str) and k.startswith("__") and k.endswith("__"))}
     if isinstance(value, list):
         return [unquote_hcl(v) for v in value]
     if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':

@@ -1,7 +1,7 @@
 """ACL enforcement for the whole /v1 API, in one place.
 
 When the agent runs with `acl { enabled = true }`, `acl_middleware` resolves the request's
-token (`X-Nomad-Token` header or `?token=`) into a compiled `ACL`, checks the capability
+token (`X-Nomad-Token` or `Authorization: Bearer` header, or `?token=`) into a compiled `ACL`, checks the capability
 the matched route needs (the "ACL Required" column of Nomad's API docs, table `RULES`)
 and, for list endpoints, drops the objects of namespaces the token may not read. With ACLs
 disabled every request acts as a management token.
@@ -139,8 +139,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("WRITE", "/v1/operator/scheduler/configuration"): block("operator", "write"),
     ("GET", "/v1/operator/snapshot"): MGMT,
     ("WRITE", "/v1/operator/snapshot"): MGMT,
-    ("GET", "/v1/operator/raft/configuration"): block("operator", "read"),
-    ("WRITE", "/v1/search"): ns("read-job", "list-jobs"),
+    ("GET", "/v1/operator/raft/configuration"): MGMT,
+    ("WRITE", "/v1/search"): SELF,           # per context (routes/search.py)
     # namespaces
     ("GET", "/v1/namespaces"): Rule("list", ("*namespace",)),
     ("GET", "/v1/namespace/{name}"): Rule("namespace"),
@@ -198,8 +198,7 @@ async def acl_middleware(request: web.Request, handler):
     if not _acl_enabled(request):
         return await handler(request)
     server = request.app[AGENT].server
-    secret = request.headers.get("X-Nomad-Token") or request.query.get("token") or ""
-    token, acl = resolve(server, secret)
+    token, acl = resolve(server, request_secret(request))
     request[ACL_KEY], request[TOKEN_KEY] = acl, token
     route = request.match_info.route.resource
     if route is None:  # unknown path: let the router answer 404
@@ -211,6 +210,17 @@ async def acl_middleware(request: web.Request, handler):
     if rule.kind == "list" and not acl.management:
         response = _filter(response, rule, acl)
     return response
+
+
+def request_secret(request: web.Request) -> str:
+    """The token a request carries: `X-Nomad-Token`, else `Authorization: Bearer <secret>`
+    (as Nomad's parseToken), else `?token=`."""
+    secret = request.headers.get("X-Nomad-Token", "")
+    if not secret:
+        scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer":
+            secret = value.strip()
+    return secret or request.query.get("token", "")
 
 
 def resolve(server, secret: str) -> tuple[ACLToken | None, ACL]:
@@ -251,9 +261,14 @@ def _compile(server, policies) -> ACL:
 
 
 async def _check(rule: Rule, request: web.Request, server, acl: ACL) -> None:
-    if acl.management or rule.kind in ("none", "self", "list"):
+    if acl.management or rule.kind in ("none", "self"):
         return
-    if rule.kind == "management":
+    if rule.kind == "list":
+        # as Nomad's List RPCs: denied unless the namespace asked for (or, for `*`, any
+        # namespace) grants the capability; the items are then filtered (`_filter`)
+        allowed = rule.ops == ("*namespace",) or acl.allow_ns_any(_query_namespace(request),
+                                                                  rule.ops)
+    elif rule.kind == "management":
         allowed = False
     elif rule.kind == "block":
         allowed = acl.allow(*rule.ops)

@@ -51,13 +51,46 @@ def test_parse_json_policy():
     ('nodes { policy = "read" }', "unexpected block or attribute 'nodes'"),
     ('namespace "x" { polcy = "read" }', "unexpected key 'polcy'"),
     ('namespace "x" {', "Failed to parse ACL Policy"),
-    ('', "may not be empty"),
+    ('  \n', "Invalid policy"),
+    ('# only a comment\n', "Invalid policy"),
     ('{"namespace": ', "Failed to parse ACL Policy"),
 ])
 def test_bad_policies_are_rejected(rules, message):
     with pytest.raises(PolicyError) as err:
         parse_policy(rules)
     assert message in str(err.value)
+
+
+def test_empty_rules_are_an_empty_policy_as_in_nomad():
+    pol = parse_policy("")
+    assert pol.namespaces == [] and pol.simple == {}
+    assert not ACL.compile([pol]).allow_ns_op("default", "read-job")
+
+
+def test_comments_anywhere_in_a_policy():
+    rules = """
+# the notes' policy file, with comments everywhere
+namespace "default" {
+  # read the default namespace
+  policy = "read" // and more
+  /* plus submitting */
+  capabilities = ["submit-job"] # trailing
+  variables {
+    # a comment in a nested block
+    path "nomad/jobs/*" {
+      capabilities = ["read"] # and here
+    }
+  }
+}
+node {
+  policy = "read" # node
+}
+"""
+    pol = parse_policy(rules)
+    assert pol.namespaces[0].policy == "read"
+    assert pol.namespaces[0].capabilities == ["submit-job"]
+    assert pol.namespaces[0].variables == {"nomad/jobs/*": ["read"]}
+    assert pol.simple == {"node": "read"}
 
 
 def test_capabilities_expand_and_merge():
