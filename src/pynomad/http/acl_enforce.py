@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+import msgspec
+
 from aiohttp import web
 
 from ..acl import ACL, DENY_ALL, MANAGEMENT, PolicyError, parse_policy
@@ -293,8 +295,8 @@ async def _namespace(source: str, request: web.Request, server) -> str | None:
         return _query_namespace(request)
     if source == "job_body":
         try:
-            body = json.loads(await request.read() or b"{}")
-        except ValueError:
+            body = msgspec.json.decode(await request.read() or b"{}")
+        except (msgspec.DecodeError, RecursionError):  # the handler answers the 400
             return _query_namespace(request)
         job = body.get("Job") if isinstance(body, dict) else None
         ns = job.get("Namespace") if isinstance(job, dict) else None

@@ -139,3 +139,11 @@ def test_policies_with_comments_and_empty_rules_are_accepted():
         r = await client.get("/v1/acl/policy/empty", headers=m)
         assert (await r.json())["Rules"] == ""
     run(body)
+
+
+def test_deep_job_body_with_acls_is_a_400_not_a_500():
+    async def body(client, m):
+        raw = '{"Job": {"ID": "x", "Meta": ' + "[" * 100_000 + "]" * 100_000 + "}}"
+        r = await client.put("/v1/jobs", data=raw, headers=m)
+        assert r.status == 400 and "nested" in await r.text()
+    run(body)
