@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Optional
 
 import msgspec
 from msgspec import field
@@ -173,7 +174,24 @@ NO_TRANSITION = DesiredTransition()
 """Shared by new allocations; transitions are set by replacing it, never in place."""
 
 
+if TYPE_CHECKING:
+    from .packed import PackedMetric
+
+    MetricsField = AllocMetric | PackedMetric | None
+else:  # the codec sees the wire shape
+    MetricsField = Optional[AllocMetric]
+
+
 class Allocation(Base):
+    """Nomad's Allocation.
+
+    `TaskStates` and `Metrics` are bulky and rarely read, so the state store keeps them
+    packed (`structs.packed`): there `TaskStates` is a read-only `PackedTaskStates` mapping
+    (names without decoding, a task's state decoded on each access) and `Metrics` a
+    `PackedMetric` (decoded on each attribute read; `unpack()` for the whole struct).
+    Encoders unpack both (`base.enc_hook`), so the API shows exactly what was stored.
+    """
+
     ID: str = ""
     Namespace: str = "default"
     EvalID: str = ""
@@ -186,13 +204,13 @@ class Allocation(Base):
     Resources: Resources | None = None
     TaskResources: dict[str, Resources] | None = None
     AllocatedResources: AllocatedResources | None = None
-    Metrics: AllocMetric | None = None
+    Metrics: MetricsField = None
     DesiredStatus: str = ALLOC_DESIRED_RUN
     DesiredDescription: str = ""
     DesiredTransition: DesiredTransition = field(default_factory=DesiredTransition)
     ClientStatus: str = ALLOC_CLIENT_PENDING
     ClientDescription: str = ""
-    TaskStates: dict[str, TaskState] | None = None
+    TaskStates: Mapping[str, TaskState] | None = None
     AllocStates: list[dict[str, Any]] | None = None
     PreviousAllocation: str = ""
     NextAllocation: str = ""

@@ -4,12 +4,15 @@ A server holds every allocation in memory. An allocation's placement metrics (wr
 the scheduler) and its task states (reported by its client, with their event history) take
 over 2 KB as structs, yet are read only when someone looks at the allocation. The state store
 keeps each as one msgpack blob instead (structs encoded as arrays), under a quarter of
-the size, and decodes it on every read. Encoders turn packed values back into the full
-structs through `base.enc_hook`, so the API shows exactly what was stored.
+the size, and decodes it lazily: on every read of a value (the task names of packed task
+states are kept aside, so `len`, `in` and iteration decode nothing). `Allocation`'s field
+types say so. Encoders turn packed values back into the full structs through
+`base.enc_hook`, so the API shows exactly what was stored.
 """
 
 from __future__ import annotations
 
+import sys
 import types
 import typing
 from collections.abc import Iterator, Mapping
@@ -73,34 +76,49 @@ _states_encoder = msgspec.msgpack.Encoder()
 _states_decoder = msgspec.msgpack.Decoder(dict[str, _StateMirror])
 
 
-class PackedTaskStates(Packed, Mapping):
-    """An allocation's task states by task name; reads like the dict it replaces."""
+class PackedTaskStates(Packed, Mapping[str, TaskState]):
+    """An allocation's task states by task name: a read-only mapping that decodes a task's
+    state on each access (`unpack()` decodes them all once)."""
 
-    __slots__ = ()
+    __slots__ = ("_names",)
+
+    def __init__(self, blob: bytes, names: tuple[str, ...]) -> None:
+        super().__init__(blob)
+        # one task (the usual case) keeps its interned name alone: no tuple per allocation
+        self._names: str | tuple[str, ...] = names[0] if len(names) == 1 else names
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self._names,) if isinstance(self._names, str) else self._names
 
     @classmethod
-    def pack(cls, states: dict[str, TaskState]) -> "PackedTaskStates":
+    def pack(cls, states: Mapping[str, TaskState]) -> "PackedTaskStates":
         return cls(_states_encoder.encode(
             {name: msgspec.convert(s, _StateMirror, from_attributes=True)
-             for name, s in states.items()}))
+             for name, s in states.items()}), tuple(sys.intern(n) for n in states))
 
     def unpack(self) -> dict[str, TaskState]:
         return {name: msgspec.convert(s, TaskState, from_attributes=True)
                 for name, s in _states_decoder.decode(self.blob).items()}
 
     def __getitem__(self, name: str) -> TaskState:
+        if name not in self.names:
+            raise KeyError(name)
         return self.unpack()[name]
 
+    def __contains__(self, name: object) -> bool:
+        return name in self.names
+
     def __iter__(self) -> Iterator[str]:
-        return iter(self.unpack())
+        return iter(self.names)
 
     def __len__(self) -> int:
-        return len(self.unpack())
+        return len(self.names)
 
-    def values(self):
+    def values(self):  # type: ignore[override]  # one decode for all, not one per task
         return self.unpack().values()
 
-    def items(self):
+    def items(self):  # type: ignore[override]
         return self.unpack().items()
 
 
@@ -109,7 +127,7 @@ _metric_decoder = msgspec.msgpack.Decoder(_MetricMirror)
 
 
 class PackedMetric(Packed):
-    """An allocation's placement metrics (`AllocMetric`)."""
+    """An allocation's placement metrics (`AllocMetric`), decoded on each attribute read."""
 
     __slots__ = ()
 
