@@ -51,7 +51,7 @@ class ACLEndpoint:
             raise BadRequest("invalid acl token")
         token = ACLToken(AccessorID=generate_uuid(), SecretID=secret or generate_uuid(),
                          Name="Bootstrap Token", Type=TOKEN_TYPE_MANAGEMENT, Global=True,
-                         CreateTime=format_rfc3339(self.server.clock()))
+                         CreateTime=format_rfc3339(self.server.clock.now_ns()))
         await self.server.commit(e.ACLTokenBootstrap(Token=token))
         stored = state.acl_token_by_accessor(token.AccessorID)
         if stored is None:  # another bootstrap won the race
@@ -110,7 +110,7 @@ class ACLEndpoint:
         self.require_enabled()
         state = self.server.state
         token = replace(token)
-        now = self.server.clock()
+        now = self.server.clock.now_ns()
         if token.AccessorID:
             existing = state.acl_token_by_accessor(token.AccessorID)
             if existing is None:
@@ -150,7 +150,7 @@ class ACLEndpoint:
         if not token.ExpirationTime:
             return False
         try:
-            return parse_rfc3339(token.ExpirationTime) <= self.server.clock()
+            return parse_rfc3339(token.ExpirationTime) <= self.server.clock.now_ns()
         except ValueError:
             return False
 

@@ -29,5 +29,4 @@ async def stop_alloc(server: "Server", alloc_id: str, no_shutdown_delay: bool = 
     transition = DesiredTransition(Migrate=True, NoShutdownDelay=no_shutdown_delay)
     index = await server.commit(e.AllocUpdateDesiredTransition(
         Transitions={alloc.ID: transition}, Evals=[ev]))
-    server.broker.enqueue(ev)
     return {"EvalID": ev.ID, "Index": index}

@@ -11,10 +11,9 @@ import asyncio
 import heapq
 import itertools
 import random
-from collections.abc import Callable
-
-from ..structs import Evaluation, generate_uuid
+from ..helper.clock import SYSTEM_CLOCK, Clock, TimerHandle
 from ..helper.goformat import parse_rfc3339
+from ..structs import Evaluation, generate_uuid
 
 NACK_TIMEOUT_S = 60.0
 DELIVERY_LIMIT = 3
@@ -29,21 +28,18 @@ class BrokerError(Exception):
 
 class EvalBroker:
     def __init__(self, nack_timeout: float = NACK_TIMEOUT_S,
-                 delivery_limit: int = DELIVERY_LIMIT,
-                 wall_clock: Callable[[], float] | None = None) -> None:
-        import time
-
+                 delivery_limit: int = DELIVERY_LIMIT, clock: Clock = SYSTEM_CLOCK) -> None:
         self.nack_timeout = nack_timeout
         self.delivery_limit = delivery_limit
-        self.wall = wall_clock or time.time
+        self.clock = clock
         self.enabled = False
         self._seq = itertools.count()
         self._ready: dict[str, list] = {}
         self._pending: dict[tuple[str, str], list] = {}
         self._job_evals: dict[tuple[str, str], str] = {}
         self._dequeues: dict[str, int] = {}
-        self._unack: dict[str, tuple[Evaluation, str, asyncio.TimerHandle | None]] = {}
-        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._unack: dict[str, tuple[Evaluation, str, TimerHandle | None]] = {}
+        self._timers: dict[str, TimerHandle] = {}
         self._cancelable: list[Evaluation] = []
         self._waiters: list[tuple[set[str], asyncio.Future]] = []
 
@@ -56,7 +52,7 @@ class EvalBroker:
             for _, _, h in self._unack.values():
                 if h:
                     h.cancel()
-            self.__init__(self.nack_timeout, self.delivery_limit, self.wall)
+            self.__init__(self.nack_timeout, self.delivery_limit, self.clock)  # type: ignore[misc]
 
     def stats(self) -> dict:
         return {"TotalReady": sum(len(h) for h in self._ready.values()),
@@ -69,15 +65,14 @@ class EvalBroker:
         if not self.enabled or ev.ID in self._dequeues:
             return
         self._dequeues[ev.ID] = 0
-        delay = _wait_seconds(ev, self.wall())
+        delay = _wait_seconds(ev, self.clock.now_ns() / 1e9)
         if delay > 0:
             self._schedule(ev, delay)
         else:
             self._enqueue_ready(ev)
 
     def _schedule(self, ev: Evaluation, delay: float) -> None:
-        loop = asyncio.get_running_loop()
-        self._timers[ev.ID] = loop.call_later(delay, self._wait_done, ev)
+        self._timers[ev.ID] = self.clock.call_later(delay, self._wait_done, ev)
 
     def _wait_done(self, ev: Evaluation) -> None:
         self._timers.pop(ev.ID, None)
@@ -135,8 +130,7 @@ class EvalBroker:
         ev = heapq.heappop(self._ready[best])[3]
         token = generate_uuid()
         self._dequeues[ev.ID] = self._dequeues.get(ev.ID, 0) + 1
-        handle = asyncio.get_running_loop().call_later(self.nack_timeout, self._nack_expired,
-                                                       ev.ID, token)
+        handle = self.clock.call_later(self.nack_timeout, self._nack_expired, ev.ID, token)
         self._unack[ev.ID] = (ev, token, handle)
         return ev, token
 
@@ -196,8 +190,7 @@ class EvalBroker:
         delay = 0.0 if count <= 1 else (INITIAL_NACK_DELAY_S if count == 2
                                         else (count - 1) * SUBSEQUENT_NACK_DELAY_S)
         if delay:
-            loop = asyncio.get_running_loop()
-            self._timers[ev.ID] = loop.call_later(delay, self._requeue, ev)
+            self._timers[ev.ID] = self.clock.call_later(delay, self._requeue, ev)
         else:
             self._requeue(ev)
 

@@ -34,7 +34,6 @@ class DeploymentEndpoint:
         reply = {"DeploymentModifyIndex": index, "Index": index, **extra}
         ev = getattr(entry, "Eval", None)
         if ev is not None:
-            self.server.broker.enqueue(ev)
             reply.update(EvalID=ev.ID, EvalCreateIndex=index)
         return reply
 

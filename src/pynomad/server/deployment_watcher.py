@@ -20,7 +20,6 @@ progress deadlines) and commits what it decided:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from ..structs import (DEPLOYMENT_STATUS_FAILED, DEPLOYMENT_STATUS_RUNNING,
                        Evaluation, Job, desc_no_rollback_same_spec, desc_no_rollback_target,
                        desc_rollback, generate_uuid)
 from ..helper.goformat import parse_rfc3339
+from .leader import watch_loop
 from .job_endpoint import spec_changed
 
 if TYPE_CHECKING:
@@ -144,42 +144,31 @@ class DeploymentWatcher:
         self.evaluated: dict[str, int] = {}
 
     async def run(self) -> None:
-        srv = self.server
-        index = 0
-        while srv._running:
-            try:
-                index = await srv.watcher.wait_change(("allocs", "deployment"), index, TICK_S)
-                if not any(d.Status == DEPLOYMENT_STATUS_RUNNING
-                           for d in srv.state.deployments.values()):
-                    continue
-                await asyncio.sleep(COALESCE_S)
-                await self.step()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("deployment watcher step failed")
-                await asyncio.sleep(TICK_S)
+        await watch_loop("deployment watcher", self.server, ("allocs", "deployment"), TICK_S,
+                         COALESCE_S, self._running, self.step)
+
+    def _running(self) -> bool:
+        return any(d.Status == DEPLOYMENT_STATUS_RUNNING
+                   for d in self.server.state.deployments.values())
 
     async def step(self) -> list[WatchAction]:
         srv = self.server
         running = [d for d in srv.state.deployments.values()
                    if d.Status == DEPLOYMENT_STATUS_RUNNING]
         self.evaluated = {d.ID: self.evaluated[d.ID] for d in running if d.ID in self.evaluated}
-        actions = compute_watch(running, srv.clock(), self.evaluated, self._healthy)
+        actions = compute_watch(running, srv.clock.now_ns(), self.evaluated, self._healthy)
         for action in actions:
             d = action.deployment
             if action.fail_description:
                 entry = fail_entry(srv.state, d, action.fail_description, action.rollback)
-                await srv.commit(entry)
-                srv.broker.enqueue(entry.Eval)
+                await srv.commit(entry, leader_only=True)
             elif action.promote:
                 entry = e.DeploymentPromotion(DeploymentID=d.ID, All=True, Eval=deployment_eval(
                     d, srv.state.job_by_id(d.Namespace, d.JobID)))
-                await srv.commit(entry)
-                srv.broker.enqueue(entry.Eval)
+                await srv.commit(entry, leader_only=True)
             elif action.evaluate:
                 await srv.commit_evals([deployment_eval(d, srv.state.job_by_id(
-                    d.Namespace, d.JobID))])
+                    d.Namespace, d.JobID))], leader_only=True)
             self.evaluated[d.ID] = healthy_count(d)
         return actions
 

@@ -124,7 +124,7 @@ class DispatchEndpoint:
                     return {"Index": existing.ModifyIndex, "JobCreateIndex": existing.CreateIndex,
                             "EvalID": "", "EvalCreateIndex": 0,
                             "DispatchedJobID": existing.ID}
-        now = srv.clock()
+        now = srv.clock.now_ns()
         child = derive_dispatch_job(parent, dispatched_id(parent.ID, id_prefix_template, now),
                                     meta, payload, idempotency_token, now)
         out = await srv.jobs.register(child)

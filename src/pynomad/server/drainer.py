@@ -20,7 +20,6 @@ commits what it decided. Rules (nomad-internals §4.2):
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -29,6 +28,7 @@ from ..state import entries as e
 from ..structs import (EVAL_STATUS_PENDING, TRIGGER_NODE_DRAIN, Allocation, DesiredTransition,
                        DrainStrategy, Evaluation, Job, Node, NodeEvent, TaskGroup, generate_uuid)
 from ..helper.goformat import parse_rfc3339
+from .leader import watch_loop
 
 if TYPE_CHECKING:
     from .server import Server
@@ -162,30 +162,19 @@ class NodeDrainer:
         self.server = server
 
     async def run(self) -> None:
-        srv = self.server
-        index = 0
-        while srv._running:
-            try:
-                index = await srv.watcher.wait_change(("nodes", "allocs"), index, TICK_S)
-                if not any(n.DrainStrategy is not None for n in srv.state.nodes_list()):
-                    continue
-                await asyncio.sleep(COALESCE_S)
-                await self.step()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("node drainer step failed")
-                await asyncio.sleep(TICK_S)
+        await watch_loop("node drainer", self.server, ("nodes", "allocs"), TICK_S, COALESCE_S,
+                         self._draining, self.step)
+
+    def _draining(self) -> bool:
+        return any(n.DrainStrategy is not None for n in self.server.state.nodes_list())
 
     async def step(self) -> DrainActions:
         srv = self.server
-        now = srv.clock()
+        now = srv.clock.now_ns()
         actions = compute_drain(srv.state, now)
         if actions.migrate:
             entry = transition_entry(actions.migrate, srv.state, now)
-            await srv.commit(entry)
-            for ev in entry.Evals:
-                srv.broker.enqueue(ev)
+            await srv.commit(entry, leader_only=True)
         if actions.complete:
             await srv.commit(e.NodesDrainComplete(NodeIDs=actions.complete,
                                                   Event=complete_event(False)))

@@ -6,6 +6,8 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable
 
+from ..helper.clock import SYSTEM_CLOCK, Clock, TimerHandle
+
 MIN_HEARTBEAT_TTL_S = 10.0
 MAX_HEARTBEATS_PER_SECOND = 50.0
 HEARTBEAT_GRACE_S = 10.0
@@ -23,12 +25,15 @@ def heartbeat_ttl(num_nodes: int, min_ttl: float = MIN_HEARTBEAT_TTL_S,
 class HeartbeatTimers:
     def __init__(self, on_expire: Callable[[str], Awaitable[None]],
                  min_ttl: float = MIN_HEARTBEAT_TTL_S, grace: float = HEARTBEAT_GRACE_S,
-                 max_per_second: float = MAX_HEARTBEATS_PER_SECOND) -> None:
+                 max_per_second: float = MAX_HEARTBEATS_PER_SECOND,
+                 clock: Clock = SYSTEM_CLOCK) -> None:
         self.on_expire = on_expire
         self.min_ttl = min_ttl
         self.grace = grace
         self.max_per_second = max_per_second
-        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self.clock = clock
+        self._timers: dict[str, TimerHandle] = {}
+        self._expiring: set[asyncio.Task] = set()
 
     def reset(self, node_id: str, ttl: float | None = None) -> float:
         """(Re)arm the node's timer; returns the TTL the client must heartbeat within."""
@@ -37,13 +42,17 @@ class HeartbeatTimers:
         old = self._timers.pop(node_id, None)
         if old:
             old.cancel()
-        loop = asyncio.get_running_loop()
-        self._timers[node_id] = loop.call_later(ttl + self.grace, self._expired, node_id)
+        self._timers[node_id] = self.clock.call_later(ttl + self.grace, self._expired, node_id)
         return ttl
 
     def _expired(self, node_id: str) -> None:
         self._timers.pop(node_id, None)
-        asyncio.get_running_loop().create_task(self.on_expire(node_id))
+        task = asyncio.get_running_loop().create_task(self.on_expire(node_id))
+        self._expiring.add(task)
+        task.add_done_callback(self._expiring.discard)
+
+    def __len__(self) -> int:
+        return len(self._timers)
 
     def clear(self, node_id: str) -> None:
         old = self._timers.pop(node_id, None)

@@ -90,7 +90,9 @@ class JobEndpoint:
         changed = existing is None or spec_changed(existing, job)
         ev = None
         if job.Periodic is None and job.ParameterizedJob is None:
-            ev = self._new_eval(job, TRIGGER_JOB_REGISTER, 0)
+            # applying the entry sets the eval's JobModifyIndex (the job's new one)
+            ev = self._new_eval(job, TRIGGER_JOB_REGISTER,
+                                0 if changed else existing.JobModifyIndex or 0)
         if changed:
             job.Status = None
             if submission is not None and len(submission.Source) > MAX_SOURCE_BYTES:
@@ -100,9 +102,6 @@ class JobEndpoint:
         else:
             modify_index = existing.JobModifyIndex
             index = await srv.commit(e.EvalUpdate(Evals=[ev])) if ev else srv.state.latest_index
-        if ev is not None:
-            ev.JobModifyIndex = modify_index
-            srv.broker.enqueue(ev)
         return {"EvalID": ev.ID if ev else "", "EvalCreateIndex": index if ev else 0,
                 "JobModifyIndex": modify_index, "Warnings": "", "Index": index,
                 "LastContact": 0, "KnownLeader": True}
@@ -144,9 +143,6 @@ class JobEndpoint:
         ev = self._new_eval(job, TRIGGER_JOB_DEREGISTER, 0)
         index = await srv.commit(e.JobDeregister(Namespace=namespace, JobID=job_id,
                                                  Purge=purge, Eval=ev))
-        ev.JobModifyIndex = index
-        srv.broker.enqueue(ev)
-        srv.blocked.untrack(namespace, job_id)
         return {"EvalID": ev.ID, "EvalCreateIndex": index, "JobModifyIndex": index,
                 "Index": index, "LastContact": 0, "KnownLeader": True}
 
@@ -166,7 +162,6 @@ class JobEndpoint:
             if failed:
                 index = await srv.commit(e.AllocUpdateDesiredTransition(Transitions=failed,
                                                                         Evals=[ev]))
-                srv.broker.enqueue(ev)
                 return {"EvalID": ev.ID, "EvalCreateIndex": index,
                         "JobModifyIndex": job.JobModifyIndex, "Index": index}
         index = await srv.commit_evals([ev])
@@ -193,7 +188,7 @@ class JobEndpoint:
         if group is None:
             raise BadRequest(f'task group "{group_name}" specified for scaling does not '
                              "exist in job")
-        event = ScalingEvent(Time=srv.clock(), Count=count, PreviousCount=group.Count or 0,
+        event = ScalingEvent(Time=srv.clock.now_ns(), Count=count, PreviousCount=group.Count or 0,
                              Error=error, Message=message, Meta=meta)
         if count is None:
             out = {"EvalID": "", "EvalCreateIndex": 0, "JobModifyIndex": current.ModifyIndex,

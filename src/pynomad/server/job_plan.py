@@ -133,7 +133,7 @@ async def plan_job(server: "Server", job: Job, diff: bool) -> dict:
         raise BadRequest(f"Invalid job type: {job.Type!r}")
     st = server.state
     old = st.job_by_id(job.Namespace, job.ID)
-    now = server.clock()
+    now = server.clock.now_ns()
     planned = planned_job(old, job, st.latest_index)
     view = PlanState(st, planned)
     plan, outcome = dry_run(view, planned, server.new_scheduler)

@@ -67,14 +67,13 @@ class NodeEndpoint:
         transition = existing is None or existing.Status != node.Status
         evals = self._node_evals(node.ID, 0) if transition else []
         index = await srv.commit(e.NodeRegister(Node=node, Evals=evals))
-        for ev in evals:
-            srv.broker.enqueue(ev)
         if node.Status == NODE_STATUS_READY:
             srv.capacity_changed([node.ID])
         ttl = srv.heartbeats.reset(node.ID)
         return NodeUpdateReply(HeartbeatTTL=int(ttl * 1e9), Index=index)
 
-    async def update_status(self, node_id: str, status: str) -> NodeUpdateReply:
+    async def update_status(self, node_id: str, status: str,
+                            leader_only: bool = False) -> NodeUpdateReply:
         srv = self.server
         if status not in NODE_STATUSES:
             raise BadRequest(f"invalid status for node: {status!r}")
@@ -84,9 +83,8 @@ class NodeEndpoint:
         index = srv.state.latest_index
         if node.Status != status:
             evals = self._node_evals(node_id, index)
-            index = await srv.commit(e.NodeUpdateStatus(NodeID=node_id, Status=status, Evals=evals))
-            for ev in evals:
-                srv.broker.enqueue(ev)
+            index = await srv.commit(e.NodeUpdateStatus(NodeID=node_id, Status=status,
+                                                        Evals=evals), leader_only=leader_only)
             if status == NODE_STATUS_READY:
                 srv.capacity_changed([node_id])
         ttl = 0.0 if status == NODE_STATUS_DOWN else srv.heartbeats.reset(node_id)
@@ -96,7 +94,7 @@ class NodeEndpoint:
         """The heartbeat TTL expired: the node is down and its jobs are re-evaluated."""
         node = self.server.state.node_by_id(node_id)
         if node is not None and node.Status != NODE_STATUS_DOWN:
-            await self.update_status(node_id, NODE_STATUS_DOWN)
+            await self.update_status(node_id, NODE_STATUS_DOWN, leader_only=True)
 
     async def get_client_allocs(self, node_id: str, secret_id: str, min_index: int,
                                 wait_s: float) -> ClientAllocsReply:
@@ -153,7 +151,7 @@ class NodeEndpoint:
                 job = st.job_by_id(existing.Namespace, existing.JobID)
                 key = (existing.Namespace, existing.JobID)
                 if job is not None and not job.Stop and key not in jobs_evaluated \
-                        and _reschedulable(job, existing, srv.clock()):
+                        and _reschedulable(job, existing, srv.clock.now_ns()):
                     jobs_evaluated.add(key)
                     evals.append(Evaluation(
                         ID=generate_uuid(), Namespace=job.Namespace, Priority=job.Priority,
@@ -161,8 +159,6 @@ class NodeEndpoint:
                         JobModifyIndex=job.JobModifyIndex or 0, Status=EVAL_STATUS_PENDING))
         index = await srv.commit(e.AllocClientUpdate(
             Allocs=[replace(u, Job=None) for u in updates], Evals=evals))
-        for ev in evals:
-            srv.broker.enqueue(ev)
         if freed:
             srv.capacity_changed(freed)
         return IndexReply(Index=index)
@@ -219,7 +215,7 @@ class NodeEndpoint:
         if not node_id:
             raise BadRequest("missing node ID for drain update")
         node = self._node_or_404(node_id)
-        now = self.server.clock()
+        now = self.server.clock.now_ns()
         if spec is not None:
             started = node.DrainStrategy.StartedAt if node.DrainStrategy else format_rfc3339(now)
             spec = DrainStrategy(Deadline=spec.Deadline, IgnoreSystemJobs=spec.IgnoreSystemJobs,

@@ -206,7 +206,7 @@ class PeriodicDispatch:
         self._restored = False
 
     def now(self) -> int:
-        return self._clock() if self._clock is not None else self.server.clock()
+        return self._clock() if self._clock is not None else self.server.clock.now_ns()
 
     # -- schedule bookkeeping (no I/O) ------------------------------------------------------
     def _active_jobs(self) -> dict[JobKey, Job]:
@@ -328,22 +328,23 @@ class PeriodicDispatch:
             return MAX_SLEEP_S
         return min(MAX_SLEEP_S, max(0.01, (nxt - now) / NS))
 
+    def reset(self) -> None:
+        """Leadership lost: launch nothing; a new term restores from the state."""
+        self.tracked.clear()
+        self._restored = False
+
     async def run(self) -> None:
         srv = self.server
-        while srv._running:
+        while True:
             try:
                 index = srv.state.table_index("jobs")
-                if srv.is_leader:
-                    await self.step()
-                else:  # a follower launches nothing; a new term restores from the state
-                    self.tracked.clear()
-                    self._restored = False
+                await self.step()
                 changed = await srv.watcher.wait_change(("jobs",), index,
                                                         self.sleep_for(self.now()))
                 if changed > index:
-                    await asyncio.sleep(COALESCE_S)  # let a burst of job writes settle
+                    await srv.clock.sleep(COALESCE_S)  # let a burst of job writes settle
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("periodic dispatch step failed")
-                await asyncio.sleep(1.0)
+                await srv.clock.sleep(1.0)

@@ -1,34 +1,34 @@
-"""The server: state, backend, leader duties (broker, workers, plan applier, heartbeats).
+"""The server: its state store and FSM over a backend, endpoints, and the leader's duties.
 
-All of it runs on one asyncio loop. Schedulers run synchronously between awaits, so each
-sees a consistent state; the plan applier is naturally serialized.
+The backend (`backend.create_backend`, from the agent configuration) feeds every committed
+entry to this server's FSM and tells the server when it gains or loses leadership; the
+leader's duties (`leader.LeaderDuties`) start and stop together with it. Everything runs
+on one asyncio loop; the plan applier (`submit_plan`) is the one writer of placements.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterable
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ..backend import EmbeddedBackend
+from ..backend import create_backend
+from ..helper.clock import SYSTEM_CLOCK, Clock
 from ..scheduler import new_scheduler
-from ..state import StateStore
+from ..state import FSM, StateStore
 from ..state import entries as e
-from ..structs import (EVAL_STATUS_BLOCKED, EVAL_STATUS_CANCELED, EVAL_STATUS_FAILED,
-                       EVAL_STATUS_PENDING, TRIGGER_FAILED_FOLLOW_UP, Evaluation, Plan,
-                       PlanResult, generate_uuid)
+from ..structs import EVAL_STATUS_PENDING, Evaluation, Plan, PlanResult, generate_uuid
 from .blocked import BlockedEvals
 from .blocking import Watcher
-from .broker import FAILED_QUEUE, BrokerError, EvalBroker, failed_followup_delay
+from .broker import EvalBroker
 from .event_broker import EventBroker
-from .heartbeat import FAILOVER_HEARTBEAT_TTL_S, HeartbeatTimers
+from .heartbeat import HeartbeatTimers
+from .leader import LeaderDuties
 from .plan_apply import evaluate_plan, result_entry
+from .worker import SCHEDULER_TYPES  # noqa: F401  (re-exported)
 
 log = logging.getLogger("pynomad.server")
-
-SCHEDULER_TYPES = ["service", "batch", "system", "sysbatch"]
 
 
 @dataclass
@@ -51,12 +51,16 @@ class ServerConfig:
     default_scheduler_config: dict | None = None
     # the agent's `acl { enabled = true }`: enforce ACLs on the HTTP API
     acl_enabled: bool = False
+    # which backend holds the log (`backend.BACKENDS`) and its own settings
+    backend: str = "embedded"
+    backend_options: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
 
 
 class Server:
-    def __init__(self, config: ServerConfig, clock=time.time_ns) -> None:
+    def __init__(self, config: ServerConfig, clock: Clock = SYSTEM_CLOCK) -> None:
         from .acl_endpoint import ACLEndpoint
+        from .core_sched import CoreGC
         from .deployment_endpoint import DeploymentEndpoint
         from .deployment_watcher import DeploymentWatcher
         from .dispatch import DispatchEndpoint
@@ -67,18 +71,25 @@ class Server:
         from .operator_endpoint import OperatorEndpoint
         from .periodic import PeriodicDispatch
         from .snapshot_endpoint import SnapshotEndpoint
+        from .worker import Worker
 
         self.config = config
         self.clock = clock
         self.state = StateStore()
-        self.backend = EmbeddedBackend(self.state, config.data_dir)
+        self.fsm = FSM(self.state)
+        self.backend = create_backend(config.backend, data_dir=config.data_dir,
+                                      node_name=config.node_name, address=config.rpc_addr,
+                                      options=config.backend_options)
         self.watcher = Watcher(self.state)
-        self.broker = EvalBroker()
+        self.broker = EvalBroker(clock=clock)
         self.events = EventBroker(self.state)
         self.blocked = BlockedEvals(self.broker.enqueue)
         self.heartbeats = HeartbeatTimers(self._heartbeat_expired, config.min_heartbeat_ttl,
                                           config.heartbeat_grace,
-                                          config.max_heartbeats_per_second)
+                                          config.max_heartbeats_per_second, clock=clock)
+        self.leader = LeaderDuties(self)
+        self.worker = Worker(self)
+        self.core_gc = CoreGC(self)
         self.jobs = JobEndpoint(self)
         self.nodes = NodeEndpoint(self)
         self.operator = OperatorEndpoint(self)
@@ -90,76 +101,55 @@ class Server:
         self.namespaces = NamespaceEndpoint(self)
         self.acl = ACLEndpoint(self)
         self.snapshots = SnapshotEndpoint(self)
-        self._tasks: list[asyncio.Task] = []
-        self._running = False
         self.started = time.time()
 
     # -- lifecycle ----------------------------------------------------------------------
     async def start(self) -> None:
-        index = self.backend.restore()
+        index = await self.backend.open(self.fsm)
         log.info("server state restored at index %d", index)
-        self.backend.fsm.on_applied = self.events.on_applied
-        self._establish_leadership()
-        await self.operator.bootstrap()
-        self._running = True
-        self._tasks.append(asyncio.create_task(self.drainer.run()))
-        self._tasks.append(asyncio.create_task(self.periodic.run()))
-        self._tasks.append(asyncio.create_task(self.deployment_watcher.run()))
-        for _ in range(max(1, self.config.num_schedulers)):
-            self._tasks.append(asyncio.create_task(self._worker_loop()))
-        self._tasks.append(asyncio.create_task(self._reap_failed_evals()))
-
-    def _establish_leadership(self) -> None:
-        self.broker.set_enabled(True)
-        self.blocked.set_enabled(True)
-        for ev in sorted(self.state.evals.values(), key=lambda x: x.CreateIndex):
-            self._track_eval(ev)
-        for node in self.state.nodes.values():
-            if node.Status != "down":
-                self.heartbeats.reset(node.ID, FAILOVER_HEARTBEAT_TTL_S)
+        self.fsm.on_applied = self.events.on_applied
+        await self.backend.start(self)
 
     async def stop(self) -> None:
-        self._running = False
-        for t in self._tasks:
-            t.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self.heartbeats.clear_all()
-        self.broker.set_enabled(False)
+        await self.backend.stop()
         self.events.close()
-        self.backend.close()
+
+    # -- Leadership (called by the backend) -------------------------------------------------
+    async def acquired(self) -> None:
+        log.info("cluster leadership acquired")
+        await self.leader.start()
+
+    async def lost(self) -> None:
+        log.info("cluster leadership lost")
+        await self.leader.stop()
 
     @property
     def is_leader(self) -> bool:
         return self.backend.is_leader
 
     # -- writes -------------------------------------------------------------------------
-    async def commit(self, entry: e.Entry) -> int:
+    async def commit(self, entry: e.Entry, leader_only: bool = False) -> int:
+        """Commit one entry (stamped with this server's time) and return its index once
+        applied here. `leader_only` writes are fenced: refused unless this server leads."""
         if not entry.Time:
-            entry.Time = self.clock()
-        return await self.backend.commit(entry)
+            entry.Time = self.clock.now_ns()
+        return await self.backend.commit(entry, leader_only=leader_only)
 
-    async def commit_evals(self, evals: list[Evaluation]) -> int:
-        index = await self.commit(e.EvalUpdate(Evals=evals))
-        for ev in evals:
-            self._track_eval(ev)
-        return index
+    async def commit_evals(self, evals: list[Evaluation], leader_only: bool = False) -> int:
+        """Upsert evaluations; applying them hands pending ones to the leader's broker."""
+        return await self.commit(e.EvalUpdate(Evals=evals), leader_only=leader_only)
 
-    def _track_eval(self, ev: Evaluation) -> None:
-        """Hand a committed eval to the broker or the blocked tracker."""
-        if ev.Status == EVAL_STATUS_PENDING:
-            self.broker.enqueue(ev)
-        elif ev.Status == EVAL_STATUS_BLOCKED:
-            old = self.blocked.block(ev)
-            if old is not None:
-                asyncio.get_running_loop().create_task(self._cancel_evals(
-                    [old], "existing blocked evaluation exists for job"))
-
-    async def _cancel_evals(self, evals: list[Evaluation], desc: str) -> None:
-        from msgspec.structs import replace
-
-        done = [replace(ev, Status=EVAL_STATUS_CANCELED, StatusDescription=desc) for ev in evals]
-        if done:
-            await self.commit(e.EvalUpdate(Evals=done))
+    async def restore_snapshot(self, state_bin: bytes) -> int:
+        """Replace the whole state (operator snapshot restore); the leader's duties restart
+        from the restored state, as after an election."""
+        leading = self.leader.active
+        if leading:
+            await self.leader.stop()
+        try:
+            return await self.backend.restore_snapshot(state_bin)
+        finally:
+            if leading and self.backend.is_leader:
+                await self.leader.start()
 
     def capacity_changed(self, node_ids: Iterable[str] | None = None) -> None:
         """Nodes (all, when None) gained room: give blocked evals that may fit another try."""
@@ -173,45 +163,9 @@ class Server:
         self.blocked.unblock(classes)
 
     # -- scheduling -----------------------------------------------------------------------
-    async def _worker_loop(self) -> None:
-        while self._running:
-            if self.operator.scheduler_config().PauseEvalBroker:
-                await asyncio.sleep(0.2)
-                continue
-            got = await self.broker.dequeue(SCHEDULER_TYPES, timeout=0.5)
-            if got is None:
-                continue
-            ev, token = got
-            try:
-                await self._process_eval(ev)
-            except Exception:
-                log.exception("error processing evaluation %s", ev.ID)
-                try:
-                    self.broker.nack(ev.ID, token)
-                except BrokerError:  # the broker was rebuilt (snapshot restore) meanwhile
-                    pass
-                continue
-            try:
-                canceled = self.broker.ack(ev.ID, token)
-            except BrokerError:  # the broker was rebuilt (snapshot restore) meanwhile
-                continue
-            if canceled:
-                await self._cancel_evals(canceled, "canceled after more recent eval was processed")
-
-    async def _process_eval(self, ev: Evaluation) -> None:
-        sched = self.new_scheduler(ev.Type, self.state)
-        gen = sched.process(ev)
-        try:
-            plan = next(gen)
-            while True:
-                plan = gen.send(await self.submit_plan(plan))
-        except StopIteration as stop:
-            outcome = stop.value
-        await self.commit_evals([outcome.eval] + outcome.create_evals)
-
     def new_scheduler(self, eval_type: str, state):
         """A scheduler for `eval_type` configured from the stored scheduler configuration."""
-        return new_scheduler(eval_type, state, self.clock(), self.scheduler_algorithm(),
+        return new_scheduler(eval_type, state, self.clock.now_ns(), self.scheduler_algorithm(),
                              config=self.operator.scheduler_config())
 
     def scheduler_algorithm(self) -> str:
@@ -221,10 +175,13 @@ class Server:
         return self.config.scheduler_algorithm
 
     async def submit_plan(self, plan: Plan) -> PlanResult:
+        """The plan applier: re-check the plan against the latest state, commit what fits."""
         result = evaluate_plan(self.state, plan)
         if (result.NodeAllocation or result.NodeUpdate or result.NodePreemptions
                 or plan.Deployment is not None or plan.DeploymentUpdates):
-            result.AllocIndex = await self.commit(result_entry(plan, result, self.clock()))
+            result.AllocIndex = await self.commit(result_entry(plan, result,
+                                                               self.clock.now_ns()),
+                                                  leader_only=True)
             if result.NodeUpdate or result.NodePreemptions:
                 self.capacity_changed(set(result.NodeUpdate) | set(result.NodePreemptions))
             if result.NodePreemptions:
@@ -243,39 +200,11 @@ class Server:
                                         JobModifyIndex=job.JobModifyIndex or 0,
                                         Status=EVAL_STATUS_PENDING))
         if evals:
-            await self.commit_evals(evals)
-
-    async def _reap_failed_evals(self) -> None:
-        """Evals past the delivery limit are marked failed, with a delayed follow-up."""
-        from msgspec.structs import replace
-
-        while self._running:
-            got = await self.broker.dequeue([FAILED_QUEUE], timeout=1.0)
-            if got is None:
-                continue
-            ev, token = got
-            failed = replace(ev, Status=EVAL_STATUS_FAILED,
-                             StatusDescription=f"evaluation reached delivery limit ({self.broker.delivery_limit})")
-            follow = Evaluation(ID=generate_uuid(), Namespace=ev.Namespace, Priority=ev.Priority,
-                                Type=ev.Type, TriggeredBy=TRIGGER_FAILED_FOLLOW_UP,
-                                JobID=ev.JobID, JobModifyIndex=ev.JobModifyIndex,
-                                Status=EVAL_STATUS_PENDING, PreviousEval=ev.ID,
-                                Wait=failed_followup_delay())
-            failed.NextEval = follow.ID
-            await self.commit_evals([failed, follow])
-            try:
-                self.broker.ack(ev.ID, token)
-            except BrokerError:  # the broker was rebuilt (snapshot restore) meanwhile
-                pass
+            await self.commit_evals(evals, leader_only=True)
 
     async def force_gc(self) -> None:
         """`nomad system gc`: collect everything terminal now, regardless of age."""
-        from .core_sched import plan_gc
-
-        idx = self.state.latest_index
-        entry = plan_gc(self.state, idx, idx, idx, idx)
-        if entry.Evals or entry.Allocs or entry.Jobs or entry.Nodes or entry.Deployments:
-            await self.commit(entry)
+        await self.core_gc.force()
 
     # -- heartbeats -----------------------------------------------------------------------
     async def _heartbeat_expired(self, node_id: str) -> None:

@@ -1,18 +1,27 @@
 """The finite state machine: applies log entries to the StateStore, in index order.
 
 Mirrors Nomad's FSM: job register/deregister with versions, evals, node status, plan
-results, client alloc updates, job summaries and the derived job status.
+results, client alloc updates, job summaries and the derived job status. Everything an
+entry implies is decided here, from the entry and the state alone, so every server (and
+every restart) computes the same state: the evaluation a job (de)registration carries gets
+the job's modify index; a successful evaluation cancels the job's blocked ones.
+
+On the leader, applying drives the leader's duties through `leader` (`LeaderHooks`):
+upserted evaluations go to the eval broker or the blocked-evals tracker, as Nomad's FSM
+hands them to its broker.
 """
 
 from __future__ import annotations
 
 import sys
+from typing import Protocol
 
 from msgspec.structs import replace
 
 from ..structs import (ALLOC_CLIENT_COMPLETE, ALLOC_CLIENT_FAILED, ALLOC_CLIENT_LOST,
                        ALLOC_CLIENT_PENDING, ALLOC_CLIENT_RUNNING, ALLOC_CLIENT_UNKNOWN,
-                       ALLOC_DESIRED_STOP, Allocation, Evaluation, Job, JobSummary, NodeEvent,
+                       ALLOC_DESIRED_STOP, EVAL_STATUS_BLOCKED, EVAL_STATUS_CANCELED,
+                       EVAL_STATUS_COMPLETE, Allocation, Evaluation, Job, JobSummary, NodeEvent,
                        TaskGroupSummary, compute_class)
 from ..helper.goformat import format_rfc3339
 from . import entries as e
@@ -21,7 +30,8 @@ from .fsm_deployment import DeploymentFSMMixin, merge_client_health
 from .fsm_operator import OperatorFSMMixin
 from .fsm_services import ServicesFSMMixin
 from .fsm_variables import VariablesFSMMixin
-from .store import JobKey, StateStore, node_allocs_key
+from .snapshot import decode_state, dump_state, replace_state
+from .store import TABLES, JobKey, StateStore, node_allocs_key
 from .summaries import reconcile_job_summaries
 
 JOB_TRACKED_VERSIONS = 6
@@ -38,6 +48,14 @@ _SUMMARY_FIELD = {
 }
 
 
+class LeaderHooks(Protocol):
+    """The leader's duties the FSM drives (Nomad's evalBroker/blockedEvals in its FSM)."""
+
+    def evals_upserted(self, evals: list[Evaluation]) -> None:
+        """Evaluations an entry wrote: pending ones to the broker, blocked ones tracked,
+        a job's successful one untracks the job's blocked evaluation."""
+
+
 class FSM(OperatorFSMMixin, DeploymentFSMMixin, ACLFSMMixin, VariablesFSMMixin,
           ServicesFSMMixin):
     """Applies entries; collects which tables and jobs each entry touched."""
@@ -46,14 +64,18 @@ class FSM(OperatorFSMMixin, DeploymentFSMMixin, ACLFSMMixin, VariablesFSMMixin,
         self.state = state
         self._tables: set[str] = set()
         self._dirty_jobs: set[JobKey] = set()
+        self._evals: list[Evaluation] = []
         self._index = 0
         # fn(entry, index) after each applied entry (the server's event broker), or None
         self.on_applied = None
+        # the leader's duties while this server leads, else None
+        self.leader: LeaderHooks | None = None
 
     def apply(self, entry: e.Entry, index: int) -> None:
         self._index = index
         self._tables = set()
         self._dirty_jobs = set()
+        self._evals = []
         handler = getattr(self, "_apply_" + type(entry).__name__)
         handler(entry)
         for key in self._dirty_jobs:
@@ -61,6 +83,24 @@ class FSM(OperatorFSMMixin, DeploymentFSMMixin, ACLFSMMixin, VariablesFSMMixin,
         self.state.notify(index, self._tables)
         if self.on_applied is not None:
             self.on_applied(entry, index)
+        if self.leader is not None and self._evals:
+            self.leader.evals_upserted(self._evals)
+
+    # -- snapshots ----------------------------------------------------------------------
+    def snapshot(self) -> tuple[int, bytes]:
+        """The whole state, encoded (`state.snapshot`), and its index."""
+        index = self.state.latest_index
+        return index, dump_state(self.state, index)
+
+    def restore(self, data: bytes, index: int) -> None:
+        """Replace the whole state by `data` at `index` (a snapshot restore) and wake every
+        watcher; the StateStore object is kept (everything holds it). SnapshotError (state
+        untouched) if `data` does not decode."""
+        fresh, _ = decode_state(data)
+        old_nodes = set(self.state.nodes)
+        replace_state(self.state, fresh, index)
+        self.state.notify(index, set(TABLES) | {node_allocs_key(n) for n in
+                                                 old_nodes | set(self.state.nodes)})
 
     # -- jobs ---------------------------------------------------------------------------
     def _apply_JobRegister(self, entry: e.JobRegister) -> None:
@@ -68,6 +108,7 @@ class FSM(OperatorFSMMixin, DeploymentFSMMixin, ACLFSMMixin, VariablesFSMMixin,
         if entry.Submission is not None:
             self._store_submission(entry.Job, entry.Submission)
         if entry.Eval is not None:
+            entry.Eval.JobModifyIndex = self._index
             self._upsert_eval(entry.Eval, entry.Time)
 
     def _upsert_job(self, job: Job, now: int) -> None:
@@ -131,6 +172,7 @@ class FSM(OperatorFSMMixin, DeploymentFSMMixin, ACLFSMMixin, VariablesFSMMixin,
                 stopped = replace(job, Stop=True, SubmitTime=entry.Time)
                 self._upsert_job(stopped, entry.Time)
         if entry.Eval is not None:
+            entry.Eval.JobModifyIndex = self._index
             self._upsert_eval(entry.Eval, entry.Time)
 
     def _refresh_job_status(self, key: JobKey) -> None:
@@ -185,8 +227,11 @@ class FSM(OperatorFSMMixin, DeploymentFSMMixin, ACLFSMMixin, VariablesFSMMixin,
         ev.ModifyIndex = self._index
         ev.ModifyTime = now
         st.put_eval(ev)
+        self._evals.append(ev)
         self._tables.add("evals")
         self._dirty_jobs.add((ev.Namespace, ev.JobID))
+        if ev.Status == EVAL_STATUS_COMPLETE and not ev.FailedTGAllocs:
+            self._cancel_blocked(ev, now)
         if ev.QueuedAllocations is not None and ev.terminal():
             summary = st.job_summaries.get((ev.Namespace, ev.JobID))
             if summary is not None:
@@ -194,6 +239,17 @@ class FSM(OperatorFSMMixin, DeploymentFSMMixin, ACLFSMMixin, VariablesFSMMixin,
                     summary.Summary.setdefault(tg, TaskGroupSummary()).Queued = queued
                 summary.ModifyIndex = self._index
                 self._tables.add("job_summary")
+
+    def _cancel_blocked(self, done: Evaluation, now: int) -> None:
+        """A successful evaluation of a job cancels the job's blocked evaluations (Nomad's
+        nestedUpsertEval): nothing is left for them to place, be the job changed, stopped
+        or purged."""
+        for ev in self.state.evals_by_job_id(done.Namespace, done.JobID):
+            if ev.Status == EVAL_STATUS_BLOCKED and ev.ID != done.ID:
+                canceled = replace(ev, Status=EVAL_STATUS_CANCELED, ModifyIndex=self._index,
+                                   ModifyTime=now,
+                                   StatusDescription=f'evaluation "{done.ID}" successful')
+                self.state.put_eval(canceled)
 
     # -- nodes --------------------------------------------------------------------------
     def _apply_NodeRegister(self, entry: e.NodeRegister) -> None:

@@ -3,8 +3,8 @@
 import asyncio
 import os
 
-from pynomad.backend import EmbeddedBackend
-from pynomad.state import StateStore
+from pynomad.backend import create_backend
+from pynomad.state import FSM, StateStore
 from pynomad.state import entries as e
 from pynomad.structs import Evaluation, Job, Resources, Task, TaskGroup, canonicalize
 
@@ -13,6 +13,27 @@ def job(i: int) -> Job:
     j = Job(ID=f"job-{i}", TaskGroups=[TaskGroup(Name="g", Tasks=[
         Task(Name="t", Driver="raw_exec", Config={"command": "true"}, Resources=Resources())])])
     return canonicalize(j)
+
+
+class EmbeddedBackend:
+    """The embedded backend over `state`'s FSM: `restore()` opens and starts it."""
+
+    def __new__(cls, state, data_dir, **options):
+        backend = create_backend("embedded", data_dir=data_dir, options=options)
+
+        class Duties:
+            async def acquired(self):
+                pass
+
+            async def lost(self):
+                pass
+
+        async def open_and_start():
+            index = await backend.open(FSM(state))
+            await backend.start(Duties())
+            return index
+        backend.restore = lambda: asyncio.run(open_and_start())
+        return backend
 
 
 def commit_all(backend, entries):

@@ -126,7 +126,7 @@ def test_restore_is_durable(tmp_path):
 
 def test_raft_configuration(run):
     async def body(server):
-        out = server.snapshots.raft_configuration()
+        out = await server.snapshots.raft_configuration()
         assert out["Servers"] == [{"Address": "127.0.0.1:4647", "ID": "127.0.0.1:4647",
                                    "Leader": True, "Node": "server", "RaftProtocol": "3",
                                    "Voter": True}]

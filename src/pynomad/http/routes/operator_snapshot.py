@@ -26,5 +26,5 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
 
     @r.get("/v1/operator/raft/configuration")
     async def raft_configuration(request):
-        out = request.app[AGENT].server.snapshots.raft_configuration()
+        out = await request.app[AGENT].server.snapshots.raft_configuration()
         return reply(request, out, out["Index"])
