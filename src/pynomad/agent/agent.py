@@ -17,12 +17,13 @@ from ..http.app import http_app
 from ..server import Server, ServerConfig
 from ..server.rpc import rpc_app
 from . import tls as tlsmod
+from .cluster_agent import ClusterAgentMixin
 from .config import AgentConfig, ConfigError
 
 log = logging.getLogger("pynomad.agent")
 
 
-class Agent:
+class Agent(ClusterAgentMixin):
     def __init__(self, config: AgentConfig) -> None:
         self.config = config
         self.tls = tlsmod.settings(config.extra)
@@ -42,11 +43,21 @@ class Agent:
         rpc_ssl = tlsmod.rpc_server_context(tls) if tls.rpc else None
         if cfg.dev and not cfg.data_dir:
             self._tmp_dir = tempfile.mkdtemp(prefix="nomad-dev-")
+        from ..http.forward import Forwarder
+        from .rpc_forward import rpc_middleware
+
+        self.forwarder = Forwarder(self)
         if cfg.server_enabled:
             await self._start_cluster()
-            self.server = Server(self._server_config())
+            scfg = self._server_config()
+            if self.uses_etcd():
+                scfg.backend, scfg.backend_options = "etcd", await self.start_etcd()
+            self.server = Server(scfg)
             await self.server.start()
-            await self._serve(rpc_app(self.server), cfg.bind("rpc"), cfg.ports["rpc"], rpc_ssl)
+            app = rpc_app(self.server)
+            self._rpc_mw = rpc_middleware(self)
+            app.middlewares.append(self._rpc_mw)
+            await self._serve(app, cfg.bind("rpc"), cfg.ports["rpc"], rpc_ssl)
         await self._serve(http_app(self), cfg.bind("http"), cfg.ports["http"], http_ssl)
         if cfg.client_enabled:
             await self._start_client()
@@ -90,6 +101,11 @@ class Agent:
         cfg, c = self.config, self.config.client
         data_dir = cfg.data_dir or self._tmp_dir
         servers = list(c.get("servers") or [])
+        join = c.get("server_join") or {}
+        if isinstance(join, list):
+            join = join[0] if join else {}
+        servers += [str(a) for a in (join.get("retry_join") or join.get("start_join") or [])
+                    if str(a) not in servers]
         if not servers and self.server is not None:
             servers = [f"127.0.0.1:{cfg.ports['rpc']}" if cfg.bind("rpc") in ("0.0.0.0", "127.0.0.1")
                        else cfg.rpc_advertise]
@@ -110,8 +126,11 @@ class Agent:
         raw_exec = cfg.dev or _plugin_enabled(cfg.extra.get("plugin"), "raw_exec") \
             or options.get("driver.raw_exec.enable") in ("1", "true")
         drivers = builtin_drivers(raw_exec_enabled=raw_exec, mock=bool(c.get("mock_driver")))
-        self.client = Client(ccfg, self._rpc_client(RPCClient, servers), drivers)
+        rpc = self._rpc_client(RPCClient, servers)
+        self.client = Client(ccfg, rpc, drivers)
         await self.client.start()
+        if self.server is None:
+            self._server_list_task = asyncio.create_task(self.keep_server_list(rpc))
 
     def _rpc_client(self, cls, servers: list[str]):
         tls = self.tls
@@ -129,12 +148,21 @@ class Agent:
         self._runners.append(runner)
 
     async def shutdown(self) -> None:
+        task = getattr(self, "_server_list_task", None)
+        if task is not None:
+            task.cancel()
         if self.client is not None:
             await self.client.shutdown()
         for runner in reversed(self._runners):
             await runner.cleanup()
         if self.server is not None:
             await self.server.stop()
+        if self.forwarder is not None:
+            await self.forwarder.close()
+        if getattr(self, "_rpc_mw", None) is not None:
+            await self._rpc_mw.close()
+        if self.etcd_cluster is not None:
+            await self.etcd_cluster.stop()
         if self.cluster is not None:
             await self.cluster.stop(leave=self.leave_on_stop)
         if self._tmp_dir:
@@ -151,7 +179,7 @@ class Agent:
 
     def client_servers(self) -> list[str]:
         if self.client is not None:
-            return list(self.client.config.servers)
+            return list(self.client.rpc.servers)
         return [self.config.rpc_advertise] if self.server else []
 
     def self_info(self) -> dict:

@@ -14,8 +14,7 @@ import uuid
 
 from .. import __version__
 from ..http.common import parse_duration_s
-from ..server.gossip import (Gossip, GossipConfig, JoinError, Keyring, KeyringError, Member,
-                             member_json)  # noqa: F401
+from ..server.gossip import Gossip, GossipConfig, JoinError, Keyring, KeyringError, Member
 from .config import AgentConfig, ConfigError
 
 log = logging.getLogger("pynomad.agent")

@@ -237,6 +237,7 @@ SCHEMA: dict[str, dict[str, Any]] = {'DrainConfig': {'deadline': 'str', 'ignore_
                   'upgrade_version': 'str',
                   'encrypt': 'str',
                   'server_join': ('block', 'ServerJoin'),
+                  'etcd': ('block', 'ServerEtcd'),
                   'default_scheduler_config': ('block', 'SchedulerConfiguration'),
                   'plan_rejection_tracker': ('block', 'PlanRejectionTracker'),
                   'enable_event_broker': 'bool',
@@ -258,6 +259,9 @@ SCHEMA: dict[str, dict[str, Any]] = {'DrainConfig': {'deadline': 'str', 'ignore_
             'limit_query': 'int',
             'limit_results': 'int',
             'min_term_length': 'int'},
+ # pynomad's own: the etcd member each HA server runs (or external endpoints)
+ 'ServerEtcd': {'peer_port': 'int', 'client_port': 'int', 'binary': 'str',
+                'endpoints': 'list', 'heartbeat_ms': 'int', 'election_ms': 'int'},
  'ServerJoin': {'start_join': 'list',
                 'retry_join': 'list',
                 'retry_max': 'int',

@@ -88,6 +88,8 @@ COMMANDS: dict[str, tuple[str | None, str]] = {
     "operator raft": (None, "Provides access to the Raft subsystem"),
     "operator raft list-peers": ("operator:raft_list_peers",
                                  "Display the current Raft peer configuration"),
+    "operator raft remove-peer": ("operator_raft:remove_peer",
+                                  "Remove a Nomad server from the Raft configuration"),
     "namespace": (None, "Interact with namespaces"),
     "namespace apply": ("namespace:apply", "Create or update a namespace"),
     "namespace list": ("namespace:list_namespaces", "List namespaces"),

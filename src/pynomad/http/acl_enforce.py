@@ -142,6 +142,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/operator/snapshot"): MGMT,
     ("WRITE", "/v1/operator/snapshot"): MGMT,
     ("GET", "/v1/operator/raft/configuration"): MGMT,
+    ("DELETE", "/v1/operator/raft/peer"): MGMT,
     ("WRITE", "/v1/search"): SELF,           # per context (routes/search.py)
     # namespaces
     ("GET", "/v1/namespaces"): Rule("list", ("*namespace",)),

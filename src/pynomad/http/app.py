@@ -8,14 +8,17 @@ from . import ui
 from .acl_enforce import acl_middleware
 from .bounds import MAX_BODY_LIMIT
 from .common import AGENT, body_limit_middleware, error_middleware, error_text
+from .forward import forward_middleware
 from .routes import acl as acl_routes
 from .routes import (agent, agent_cluster, agent_monitor, allocs, client_exec, client_fs,
                      client_stats, deployments, events, job_children, jobs, namespaces, nodes,
-                     operator, operator_snapshot, search, services, system, variables)
+                     operator, operator_raft, operator_snapshot, search, services, system,
+                     variables)
 
 ROUTE_MODULES = (jobs, job_children, allocs, deployments, nodes, namespaces, agent,
                  agent_cluster, agent_monitor, client_fs, client_stats, client_exec, operator,
-                 operator_snapshot, search, system, acl_routes, variables, events, services, ui)
+                 operator_raft, operator_snapshot, search, system, acl_routes, variables, events,
+                 services, ui)
 
 
 @web.middleware
@@ -31,7 +34,8 @@ async def not_found_middleware(request, handler):
 def http_app(agent) -> web.Application:
     """Build the API app; `agent` exposes `.server`, `.client` and `.config`."""
     app = web.Application(middlewares=[not_found_middleware, error_middleware,
-                                       body_limit_middleware, acl_middleware],
+                                       body_limit_middleware, acl_middleware,
+                                       forward_middleware()],
                           client_max_size=MAX_BODY_LIMIT)
     app[AGENT] = agent
     routes = web.RouteTableDef()

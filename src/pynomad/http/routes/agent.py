@@ -1,4 +1,4 @@
-"""/v1/agent/*, /v1/status/*, /v1/regions, /v1/system/gc, /v1/metrics."""
+"""/v1/agent/self|servers|health|version, /v1/system/gc, /v1/metrics."""
 
 from __future__ import annotations
 
@@ -28,18 +28,6 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
         if agent.server is not None:
             out["server"] = {"ok": True, "message": "ok"}
         return reply(request, out)
-
-    @r.get("/v1/status/leader")
-    async def leader(request):
-        return reply(request, request.app[AGENT].config.rpc_advertise)
-
-    @r.get("/v1/status/peers")
-    async def peers(request):
-        return reply(request, [request.app[AGENT].config.rpc_advertise])
-
-    @r.get("/v1/regions")
-    async def regions(request):
-        return reply(request, [request.app[AGENT].config.region])
 
     @r.route("PUT", "/v1/system/gc")
     @r.post("/v1/system/gc")

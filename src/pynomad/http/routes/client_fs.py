@@ -85,10 +85,20 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
             opened.close()
 
 
+def _lookup_alloc(agent, alloc_id: str):
+    """The allocation from the server's state, or (a client-only agent) from its runner."""
+    alloc = agent.server.state.alloc_by_id(alloc_id) if agent.server else None
+    find = getattr(agent.client, "alloc_runner", None)
+    if alloc is None and find is not None:
+        runner = find(alloc_id)
+        alloc = runner.client_alloc() if runner is not None else None
+    return alloc
+
+
 def _alloc_dir(request) -> tuple[str, object]:
     agent = request.app[AGENT]
     alloc_id = request.match_info["alloc"]
-    alloc = agent.server.state.alloc_by_id(alloc_id) if agent.server else None
+    alloc = _lookup_alloc(agent, alloc_id)
     if alloc is None:
         raise NotFound("Unknown allocation")
     path = agent.client.alloc_dir(alloc.ID) if agent.client else None
@@ -182,7 +192,7 @@ class LogStream:
         return idx, pos, sent
 
     def _task_done(self, agent, alloc_id: str) -> bool:
-        alloc = agent.server.state.alloc_by_id(alloc_id) if agent.server else None
+        alloc = _lookup_alloc(agent, alloc_id)
         ts = (alloc.TaskStates or {}).get(self.task) if alloc else None
         return alloc is None or alloc.client_terminal() or (ts is not None and ts.State == "dead")
 

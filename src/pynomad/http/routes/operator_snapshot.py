@@ -1,10 +1,10 @@
-"""/v1/operator/snapshot (GET save, PUT/POST restore) and /v1/operator/raft/configuration."""
+"""/v1/operator/snapshot (GET save, PUT/POST restore)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from ..common import AGENT, reply
+from ..common import AGENT
 
 
 def setup(app: web.Application, r: web.RouteTableDef) -> None:
@@ -23,8 +23,3 @@ def setup(app: web.Application, r: web.RouteTableDef) -> None:
         index = await request.app[AGENT].server.snapshots.restore(data)
         return web.Response(body=b"", content_type="text/plain",
                             headers={"X-Nomad-Index": str(index)})
-
-    @r.get("/v1/operator/raft/configuration")
-    async def raft_configuration(request):
-        out = await request.app[AGENT].server.snapshots.raft_configuration()
-        return reply(request, out, out["Index"])
