@@ -210,13 +210,15 @@ def _daemonize() -> None:
         os._exit(0)
 
 
-def run(spec: dict) -> int:
+def run(spec: dict, launch=_launch) -> int:
+    """Own one task. `launch(spec, out_w, err_w)` starts it and returns a Popen-like
+    object; if that has a `finish()`, its dict (e.g. an OOM kill) joins the status."""
     if spec.get("daemonize", True):
         _daemonize()
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     try:
-        proc = _launch(spec, out_w, err_w)
+        proc = launch(spec, out_w, err_w)
     except (OSError, ValueError, subprocess.SubprocessError) as e:
         print(json.dumps({"error": f"failed to launch command {spec['command']!r}: {e}"}),
               flush=True)
@@ -233,19 +235,23 @@ def run(spec: dict) -> int:
             sink.close()
     signal = -rc if rc < 0 else 0
     exit_code = 128 + signal if signal else rc
-    _write_json_atomic(spec["status_path"], {"exit_code": exit_code, "signal": signal, "err": "",
-                                             "finished_at": time.time_ns()})
+    status = {"exit_code": exit_code, "signal": signal, "err": ""}
+    finish = getattr(proc, "finish", None)
+    if finish is not None:
+        status.update(finish())
+    status["finished_at"] = time.time_ns()
+    _write_json_atomic(spec["status_path"], status)
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, launch=_launch) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
         print("usage: python -m pynomad.drivers.executor SPEC.json", file=sys.stderr)
         return 2
     with open(argv[0], encoding="utf-8") as f:
         spec = json.load(f)
-    return run(spec)
+    return run(spec, launch)
 
 
 if __name__ == "__main__":

@@ -24,17 +24,21 @@ from pynomad.drivers.executor import _credentials
 READ_SIZE = 32 * 1024
 
 
-def resolve(command: str, cwd: str, env: dict[str, str]) -> str:
+def resolve(command: str, cwd: str, env: dict[str, str], root: str = "") -> str:
     """Absolute path of `command`: as given (with a slash), from the task's PATH, or
-    relative to the task dir."""
+    relative to the task dir. With `root` (a task's root seen from the host, like
+    /proc/<pid>/root) every path is looked up under it."""
     if not command:
         raise DriverError("command is not present")
     if "/" in command:
         path = command if os.path.isabs(command) else os.path.join(cwd, command)
-        if os.path.exists(path):
-            return path
+        if os.path.exists(root + path):
+            return root + path
         raise DriverError(f'exec: "{command}": stat {command}: no such file or directory')
-    found = shutil.which(command, path=env.get("PATH") or os.environ.get("PATH"))
+    search = env.get("PATH") or ("" if root else os.environ.get("PATH")) or ""
+    if root:
+        search = os.pathsep.join(root + d for d in search.split(os.pathsep) if d.startswith("/"))
+    found = shutil.which(command, path=search)
     if found:
         return found
     raise DriverError(f'exec: "{command}": executable file not found in $PATH')
@@ -79,8 +83,13 @@ async def exec_host(command: list[str], cwd: str, env: dict[str, str], user: str
         creds = _credentials(user)
     except OSError as e:
         raise DriverError(str(e)) from e
-    kwargs: dict[str, Any] = dict(cwd=cwd or None, env=_env(env, user), start_new_session=True,
-                                  **creds)
+    return await run_streaming(argv, opts, cwd=cwd, env=_env(env, user), **creds)
+
+
+async def run_streaming(argv: list[str], opts: ExecOptions, cwd: str, env: dict[str, str],
+                        **creds: Any) -> ExitResult:
+    """Run `argv` (already resolved) in its own session, streaming it through `opts`."""
+    kwargs: dict[str, Any] = dict(cwd=cwd or None, env=env, start_new_session=True, **creds)
     if opts.tty:
         return await _exec_tty(argv, kwargs, opts)
     return await _exec_pipes(argv, kwargs, opts)

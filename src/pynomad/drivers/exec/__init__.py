@@ -1,0 +1,5 @@
+"""The `exec` task driver."""
+
+from .driver import ExecDriver
+
+__all__ = ["ExecDriver"]

@@ -1,0 +1,5 @@
+"""The `java` task driver."""
+
+from .driver import JavaDriver
+
+__all__ = ["JavaDriver"]
