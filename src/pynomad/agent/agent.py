@@ -125,7 +125,17 @@ class Agent(ClusterAgentMixin):
             memory_total_mb=int(c.get("memory_total_mb", 0)), tls_enabled=self.tls.http)
         raw_exec = cfg.dev or _plugin_enabled(cfg.extra.get("plugin"), "raw_exec") \
             or options.get("driver.raw_exec.enable") in ("1", "true")
-        drivers = builtin_drivers(raw_exec_enabled=raw_exec, mock=bool(c.get("mock_driver")))
+        plugins = cfg.extra.get("plugin")
+        chroot_env = c.get("chroot_env")
+        try:
+            drivers = builtin_drivers(
+                raw_exec_enabled=raw_exec, mock=bool(c.get("mock_driver")),
+                plugins=plugins if isinstance(plugins, dict) else None,
+                chroot_env={str(k): str(v) for k, v in chroot_env.items()}
+                if isinstance(chroot_env, dict) else None,
+                cgroup_parent=str(c.get("cgroup_parent") or ""))
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
         rpc = self._rpc_client(RPCClient, servers)
         self.client = Client(ccfg, rpc, drivers)
         await self.client.start()

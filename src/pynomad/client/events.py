@@ -32,6 +32,8 @@ def new_event(type_: str, time_ns: int, **fields) -> TaskEvent:
     """A TaskEvent of `type_` with its Details filled like Nomad's setters."""
     ev = TaskEvent(Type=type_, Time=time_ns, Details={})
     details = ev.Details
+    if "OOMKilled" in fields:     # Nomad keeps it in the details only
+        details["oom_killed"] = "true" if fields.pop("OOMKilled") else "false"
     for name, value in fields.items():
         setattr(ev, name, value)
         key = _DETAIL_KEYS.get(name)

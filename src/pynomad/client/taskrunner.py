@@ -322,9 +322,11 @@ class TaskRunner:
         self.alloc_dir.build()
         td = self.alloc_dir.task_dir(self.name)
         td.build()
-        env = build_env(self.alloc, self.task, self.node,
-                        TaskDirs(self.alloc_dir.shared_dir, td.local_dir, td.secrets_dir),
-                        host_env=self.host_env)
+        if getattr(self.driver, "fs_isolation", "none") == "none":
+            dirs = TaskDirs(self.alloc_dir.shared_dir, td.local_dir, td.secrets_dir)
+        else:   # the task sees its directories where its chroot puts them
+            dirs = TaskDirs("/alloc", "/local", "/secrets")
+        env = build_env(self.alloc, self.task, self.node, dirs, host_env=self.host_env)
         write_dispatch_payload(self.task, self.alloc.Job, td.local_dir)
         env.env.update(await self._render_templates(td.dir, env))
         return self._task_config(env)
@@ -445,7 +447,8 @@ class TaskRunner:
     def _exited(self, result: ExitResult) -> None:
         """Emit Terminated and forget the handle."""
         self.emit_event(self._event(ev.TERMINATED, ExitCode=result.exit_code,
-                                    Signal=result.signal, Message=result.err))
+                                    Signal=result.signal, Message=result.err,
+                                    OOMKilled=result.oom_killed))
         handle = self.local.Handle
         self.local.Handle = None
         self._persist()
