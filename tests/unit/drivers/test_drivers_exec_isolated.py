@@ -186,3 +186,24 @@ def test_java_runs_a_jar_built_here_and_logs(tmp_path):
     assert stdout(cfg) == "hello a,b as nobody\n"
     assert open(cfg.stderr_path + ".0").read() == "to stderr\n"
     assert out2 == "hello c as nobody\n"
+
+
+@pytest.mark.skipif(not shutil.which("javac"), reason="needs a JDK")
+def test_java_without_isolation_runs_a_plain_process(tmp_path):
+    cfg = task_config(tmp_path, memory_mb=256)
+    (tmp_path / "Hi.java").write_text(
+        "public class Hi { public static void main(String[] a) {"
+        " System.out.println(System.getProperty(\"user.dir\")); } }")
+    subprocess.run(["javac", "-d", cfg.local_dir, str(tmp_path / "Hi.java")], check=True)
+    cfg.config = {"class": "Hi", "class_path": cfg.local_dir}
+
+    async def main():
+        d = JavaDriver(isolate=False)
+        h = await d.start(cfg)
+        assert "cgroup" not in h.state
+        with pytest.raises(DriverError, match="does not support exec"):
+            await d.exec(h, ["true"])
+        return await d.wait(h)
+
+    assert run(main()).exit_code == 0
+    assert stdout(cfg) == cfg.task_dir + "\n"     # the host's view: no chroot

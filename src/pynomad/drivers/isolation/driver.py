@@ -19,7 +19,6 @@ import asyncio
 import json
 import os
 import signal as _signal
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -130,6 +129,7 @@ class IsolatedDriver(RawExecDriver):
     """Base of `exec` and `java`: subclasses implement `command_line`."""
 
     name = ""
+    executor_path = EXECUTOR_MAIN
     fs_isolation = "chroot"
     config_spec = PLUGIN_DEFAULTS
 
@@ -222,13 +222,6 @@ class IsolatedDriver(RawExecDriver):
             "isolation": isolation,
         }
 
-    def _spawn(self, spec_path: str, log_path: str) -> subprocess.Popen:
-        with open(log_path, "ab") as log:
-            return subprocess.Popen(
-                [self.python, "-I", "-S", EXECUTOR_MAIN, spec_path],
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log,
-                start_new_session=True, close_fds=True)
-
     async def start(self, cfg: TaskConfig) -> TaskHandle:
         handle = await super().start(cfg)
         with open(handle.state["spec_path"], encoding="utf-8") as f:
@@ -242,17 +235,6 @@ class IsolatedDriver(RawExecDriver):
             json.dump(enter, f)
         handle.state.update({"cgroup": iso["cgroup"], "enter_path": enter_path})
         return handle
-
-    # -- status ---------------------------------------------------------------------
-    def _status(self, handle: TaskHandle) -> ExitResult | None:
-        path = handle.state.get("status_path", "")
-        try:
-            with open(path, encoding="utf-8") as f:
-                doc = json.load(f)
-        except (OSError, ValueError):
-            return None
-        return ExitResult(exit_code=int(doc.get("exit_code", 0)), signal=int(doc.get("signal", 0)),
-                          err=str(doc.get("err", "")), oom_killed=bool(doc.get("oom_killed")))
 
     def _handle_cgroup(self, handle: TaskHandle) -> cgroups.Cgroup:
         return cgroups.Cgroup(handle.state.get("cgroup") or {})

@@ -72,6 +72,8 @@ class JavaDriver(IsolatedDriver):
     def __init__(self, *args: Any, isolate: bool | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.isolate = sys.platform.startswith("linux") if isolate is None else isolate
+        if not self.isolate:
+            self.executor_path = RawExecDriver.executor_path
         self._version: tuple[str, str, str] | None = None
 
     def capabilities(self):
@@ -140,11 +142,6 @@ class JavaDriver(IsolatedDriver):
         plain = msgspec.structs.replace(
             cfg, config={"command": self._java(), "args": java_args(cfg.config)})
         return RawExecDriver._spec(self, plain)
-
-    def _spawn(self, spec_path: str, log_path: str):
-        if self.isolate:
-            return super()._spawn(spec_path, log_path)
-        return RawExecDriver._spawn(self, spec_path, log_path)
 
     async def start(self, cfg: TaskConfig) -> TaskHandle:
         if self.isolate:

@@ -63,13 +63,14 @@ def _read_status(path: str) -> ExitResult | None:
     except (OSError, ValueError):
         return None
     return ExitResult(exit_code=int(doc.get("exit_code", 0)), signal=int(doc.get("signal", 0)),
-                      err=str(doc.get("err", "")))
+                      err=str(doc.get("err", "")), oom_killed=bool(doc.get("oom_killed")))
 
 
 class RawExecDriver(Driver):
     """Runs `config.command` with `config.args`, no isolation."""
 
     name = "raw_exec"
+    executor_path = EXECUTOR_PATH
 
     def __init__(self, enabled: bool = True, python: str = sys.executable):
         self.enabled = enabled
@@ -110,7 +111,7 @@ class RawExecDriver(Driver):
     def _spawn(self, spec_path: str, log_path: str) -> subprocess.Popen:
         with open(log_path, "ab") as log:
             return subprocess.Popen(
-                [self.python, "-I", "-S", EXECUTOR_PATH, spec_path],
+                [self.python, "-I", "-S", self.executor_path, spec_path],
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log,
                 start_new_session=True, close_fds=True)
 
