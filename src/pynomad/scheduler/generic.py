@@ -25,8 +25,8 @@ from ..structs.operator import SchedulerConfiguration
 from .context import EvalContext, EvalEligibility, State
 from .feasible.nodes import ready_nodes
 from .metrics import exhaust_resources
-from .reconcile import (BATCHED_FAILED_WINDOW_NS, CANARY, AllocReconciler, Placement,
-                        Results)
+from .reconcile import (BATCHED_FAILED_WINDOW_NS, CANARY, AllocReconciler, MissingPlacements,
+                        Placement, Results)
 from .reschedule import next_delay
 from .stack import GenericStack
 
@@ -110,7 +110,11 @@ class GenericScheduler(SchedulerBase):
         return alloc
 
     def _place(self, ctx: EvalContext, ev: Evaluation, job: Job | None,
-               placements: list[Placement]) -> tuple[dict[str, AllocMetric], dict[str, int]]:
+               placements: list[Placement | MissingPlacements]
+               ) -> tuple[dict[str, AllocMetric], dict[str, int]]:
+        """Place in order; a group stops at its first failed placement (Nomad does too):
+        the rest of it is counted as queued and coalesced into that failure's metric, so
+        the work is bounded by what the cluster can hold, whatever the count."""
         failed: dict[str, AllocMetric] = {}
         queued: dict[str, int] = {}
         if job is None or not placements:
@@ -118,27 +122,32 @@ class GenericScheduler(SchedulerBase):
         nodes, by_dc = ready_nodes(self.state.nodes_list(), job)
         stack = GenericStack(ctx, job, nodes, self.batch, config=self.config)
         preempt = self.config.preemption_enabled("batch" if self.batch else "service")
-        for p in placements:
-            name = p.tg.Name
+        for seg in placements:
+            name, size = seg.tg.Name, len(seg) if isinstance(seg, MissingPlacements) else 1
             queued.setdefault(name, 0)
             if name in failed:
-                failed[name].CoalescedFailures += 1
-                exhaust_resources(failed[name], p.tg)
-                queued[name] += 1
+                _coalesce(failed[name], seg.tg, size)
+                queued[name] += size
                 continue
-            metric, option = self._select(stack, p, by_dc, len(nodes), preempt)
-            if option is None:
-                exhaust_resources(metric, p.tg)
-                failed[name] = metric
-                queued[name] += 1
-                continue
-            alloc = self._new_alloc(ev, job, p, option, metric)
-            for victim in option.preempted or ():
-                ctx.preempt(victim, alloc.ID)
-            if option.preempted:
-                alloc.PreemptedAllocations = [v.ID for v in option.preempted]
-            ctx.add_placement(alloc)
+            for k, p in enumerate(seg if isinstance(seg, MissingPlacements) else (seg,)):
+                metric, option = self._select(stack, p, by_dc, len(nodes), preempt)
+                if option is None:
+                    exhaust_resources(metric, p.tg)
+                    failed[name] = metric
+                    queued[name] += size - k
+                    _coalesce(metric, p.tg, size - k - 1)
+                    break
+                self._add(ctx, ev, job, p, option, metric)
         return failed, queued
+
+    def _add(self, ctx: EvalContext, ev: Evaluation, job: Job, p: Placement, option,
+             metric: AllocMetric) -> None:
+        alloc = self._new_alloc(ev, job, p, option, metric)
+        for victim in option.preempted or ():
+            ctx.preempt(victim, alloc.ID)
+        if option.preempted:
+            alloc.PreemptedAllocations = [v.ID for v in option.preempted]
+        ctx.add_placement(alloc)
 
     @staticmethod
     def _select(stack: GenericStack, p: Placement, by_dc: dict[str, int], in_pool: int,
@@ -218,6 +227,12 @@ def submit_plans(compute: Callable[[], tuple[Plan, T]], limit: int
         attempts = 0 if actual else attempts + 1
         if attempts >= limit:
             return False, extra
+
+
+def _coalesce(metric: AllocMetric, tg, times: int) -> None:
+    """`times` more placements of the group failed like the one `metric` describes."""
+    metric.CoalescedFailures += times
+    exhaust_resources(metric, tg, times)
 
 
 def penalty_nodes(prev: Allocation | None) -> set[str]:

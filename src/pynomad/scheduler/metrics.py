@@ -41,10 +41,11 @@ def exhausted_node(metric: AllocMetric, node: Node, dimension: str) -> None:
         _bump(metric, "DimensionExhausted", dimension)
 
 
-def exhaust_resources(metric: AllocMetric, tg: TaskGroup) -> None:
-    """Nomad's ExhaustResources: add the group's cpu/memory asks per task when exhausted."""
+def exhaust_resources(metric: AllocMetric, tg: TaskGroup, times: int = 1) -> None:
+    """Nomad's ExhaustResources: add the group's cpu/memory asks per task when exhausted
+    (`times` failed placements at once)."""
     dims = metric.DimensionExhausted
-    if not dims:
+    if not dims or times <= 0:
         return
     if metric.ResourcesExhausted is None:
         metric.ResourcesExhausted = {}
@@ -52,9 +53,9 @@ def exhaust_resources(metric: AllocMetric, tg: TaskGroup) -> None:
         have = metric.ResourcesExhausted.get(task.Name) or Resources(CPU=0, MemoryMB=0)
         res = task.Resources or Resources()
         if dims.get("memory"):
-            have.MemoryMB = (have.MemoryMB or 0) + (res.MemoryMB or 0)
+            have.MemoryMB = (have.MemoryMB or 0) + (res.MemoryMB or 0) * times
         if dims.get("cpu"):
-            have.CPU = (have.CPU or 0) + (res.CPU or 0)
+            have.CPU = (have.CPU or 0) + (res.CPU or 0) * times
         metric.ResourcesExhausted[task.Name] = have
 
 

@@ -8,6 +8,8 @@ which deployment to create or update.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import msgspec
@@ -42,6 +44,31 @@ class Placement:
     kind: str = MISSING
 
 
+class MissingPlacements:
+    """A group's missing allocation names (`job.group[i]`, i < Count, not in use), made
+    one at a time as they are placed: a huge count costs nothing until the scheduler stops
+    at the group's first failed placement and counts the rest as queued."""
+
+    kind = MISSING
+
+    def __init__(self, job_id: str, tg: TaskGroup, used: set[str]) -> None:
+        self.job_id, self.tg, self.used = job_id, tg, frozenset(used)
+        count = tg.Count or 0
+        prefix = f"{job_id}.{tg.Name}["
+        taken = sum(1 for n in self.used if n.startswith(prefix) and n.endswith("]")
+                    and n[len(prefix):-1].isdigit() and int(n[len(prefix):-1]) < count)
+        self._len = max(0, count - taken)
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __iter__(self) -> Iterator[Placement]:
+        for i in range(self.tg.Count or 0):
+            name = f"{self.job_id}.{self.tg.Name}[{i}]"
+            if name not in self.used:
+                yield Placement(name, self.tg)
+
+
 @dataclass
 class Stop:
     alloc: Allocation
@@ -51,7 +78,8 @@ class Stop:
 
 @dataclass
 class Results:
-    place: list[Placement] = field(default_factory=list)
+    # placements; a group's missing names come as one lazy MissingPlacements block
+    place: list[Placement | MissingPlacements] = field(default_factory=list)
     stop: list[Stop] = field(default_factory=list)
     inplace: list[Allocation] = field(default_factory=list)
     destructive: list[tuple[Allocation, TaskGroup]] = field(default_factory=list)
@@ -201,11 +229,14 @@ class AllocReconciler:
         if self._deployment_paused or self._deployment_failed:
             return True
         taken = {a.Name for a in allocs if a.ID in canaries}
-        names = [a.Name for a, _ in sorted(destructive, key=lambda d: d[0].index())]
-        names += [f"{self.job_id}.{tg.Name}[{i}]" for i in range(tg.Count or 0)]
-        for name in dict.fromkeys(n for n in names if n not in taken):
+        names = itertools.chain(
+            (a.Name for a, _ in sorted(destructive, key=lambda d: d[0].index())),
+            (f"{self.job_id}.{tg.Name}[{i}]" for i in range(tg.Count or 0)))
+        for name in names:
             if len(taken) >= wanted:
                 break
+            if name in taken:
+                continue
             taken.add(name)
             self.results.place.append(Placement(name, tg, kind=CANARY))
             desired["Canary"] += 1
@@ -263,21 +294,22 @@ class AllocReconciler:
         keep = self._stop_excess(untainted, now, tg, desired, canaries)
         inplace, destructive = self._compute_updates(keep, tg, desired)
         self.results.inplace += inplace
-        place = self._compute_placements(tg, keep, now, lost, migrate)
+        place, missing = self._compute_placements(tg, keep, now, lost, migrate)
         if not existing:
-            dstate.DesiredTotal += len(destructive) + len(inplace) + sum(
+            dstate.DesiredTotal += len(destructive) + len(inplace) + len(missing) + sum(
                 1 for p in place if p.kind != MIGRATE)
         needs_canaries = self._place_canaries(tg, dstate, canaries, allocs, destructive, desired)
         canarying = bool(dstate.DesiredCanaries) and not dstate.Promoted
         under = self._under_provisioned_by(tg, keep, destructive, migrate, canarying)
-        under -= min(under, self._place(place, desired, canarying))
+        under -= min(under, self._place(place, missing, desired, canarying))
         self._destructive_updates(destructive, 0 if canarying else under, desired)
         self._create_deployment(tg, dstate, allocs, destructive, inplace)
-        pending = len(destructive) + len(inplace) + len(place) + len(now) + len(later) + \
-            needs_canaries
+        pending = len(destructive) + len(inplace) + len(place) + len(missing) + len(now) + \
+            len(later) + needs_canaries
         return self._deployment_complete(name, pending)
 
-    def _compute_placements(self, tg: TaskGroup, keep, now, lost, migrate) -> list[Placement]:
+    def _compute_placements(self, tg: TaskGroup, keep, now, lost, migrate
+                            ) -> tuple[list[Placement], MissingPlacements]:
         """Replacements for failed, lost and migrating allocs, then the missing names."""
         place: list[Placement] = []
         used = {a.Name for a in keep}
@@ -287,14 +319,10 @@ class AllocReconciler:
                     used.add(a.Name)
                     place.append(Placement(a.Name, tg, a, reschedule=kind == RESCHEDULE,
                                            kind=kind))
-        for i in range(tg.Count or 0):
-            nm = f"{self.job_id}.{tg.Name}[{i}]"
-            if nm not in used:
-                used.add(nm)
-                place.append(Placement(nm, tg))
-        return place
+        return place, MissingPlacements(self.job_id, tg, used)
 
-    def _place(self, place: list[Placement], desired, canarying: bool) -> int:
+    def _place(self, place: list[Placement], missing: MissingPlacements, desired,
+               canarying: bool) -> int:
         """Nomad's computeReplacements: everything when the deployment allows placements;
         otherwise only replacements of lost, migrating and failed allocs (not those of a
         failed deployment). Returns how many non-migration placements were made."""
@@ -309,6 +337,10 @@ class AllocReconciler:
             if p.kind != MIGRATE:
                 desired["Place"] += 1
                 placed += 1
+        if ready and len(missing):
+            self.results.place.append(missing)
+            desired["Place"] += len(missing)
+            placed += len(missing)
         return placed
 
     def _replace_anyway(self, p: Placement) -> bool:

@@ -9,6 +9,7 @@ from ..state import StateStore
 
 DEFAULT_WAIT_S = 300.0
 MAX_WAIT_S = 600.0
+INDEX_WAIT_S = 5.0
 
 
 class Watcher:
@@ -17,12 +18,31 @@ class Watcher:
     def __init__(self, state: StateStore) -> None:
         self.state = state
         self._waiters: dict[str, set[asyncio.Event]] = {}
+        self._index_waiters: list[tuple[int, asyncio.Future]] = []
         state.add_listener(self._on_change)
 
     def _on_change(self, index: int, tables: set[str]) -> None:
         for t in tables:
             for ev in self._waiters.pop(t, ()):
                 ev.set()
+        if self._index_waiters:
+            for fut in [f for i, f in self._index_waiters if i <= index]:
+                if not fut.done():
+                    fut.set_result(None)
+            self._index_waiters = [(i, f) for i, f in self._index_waiters if i > index]
+
+    async def wait_index(self, index: int, wait_s: float = INDEX_WAIT_S) -> bool:
+        """Wait until the state has applied `index` (a scheduler's snapshot must include
+        what its evaluation was written with); False if it did not within `wait_s`."""
+        if self.state.latest_index >= index:
+            return True
+        fut = asyncio.get_running_loop().create_future()
+        self._index_waiters.append((index, fut))
+        try:
+            await asyncio.wait_for(fut, wait_s)
+            return True
+        except asyncio.TimeoutError:
+            return self.state.latest_index >= index
 
     async def wait(self, tables: tuple[str, ...], min_index: int, wait_s: float) -> int:
         """Return the tables' index once it exceeds `min_index`, or at the deadline."""

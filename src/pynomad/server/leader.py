@@ -86,6 +86,7 @@ class LeaderDuties:
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        srv.worker.close()
         srv.heartbeats.clear_all()
         srv.blocked.set_enabled(False)
         srv.broker.set_enabled(False)

@@ -131,7 +131,9 @@ class NodeEndpoint:
                 slot = jobs[id(a.Job)] = len(job_list)
                 job_list.append(a.Job)
             job_index.append(slot)
-        return AllocsReply(Allocs=[replace(a, Job=None) for a in allocs], Jobs=job_list,
+        # clients need neither the job copy nor the placement metrics of each alloc
+        return AllocsReply(Allocs=[replace(a, Job=None, Metrics=None) for a in allocs],
+                           Jobs=job_list,
                            JobIndex=job_index, Index=st.table_index("allocs"))
 
     async def update_allocs(self, updates: list[Allocation]) -> IndexReply:

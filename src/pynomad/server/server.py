@@ -8,6 +8,7 @@ on one asyncio loop; the plan applier (`submit_plan`) is the one writer of place
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Iterable
@@ -25,7 +26,7 @@ from .broker import EvalBroker
 from .event_broker import EventBroker
 from .heartbeat import HeartbeatTimers
 from .leader import LeaderDuties
-from .plan_apply import evaluate_plan, result_entry
+from .plan_apply import evaluate_steps, result_entries
 from .worker import SCHEDULER_TYPES  # noqa: F401  (re-exported)
 
 log = logging.getLogger("pynomad.server")
@@ -90,6 +91,7 @@ class Server:
         self.leader = LeaderDuties(self)
         self.worker = Worker(self)
         self.core_gc = CoreGC(self)
+        self._plan_lock = asyncio.Lock()
         self.jobs = JobEndpoint(self)
         self.nodes = NodeEndpoint(self)
         self.operator = OperatorEndpoint(self)
@@ -175,13 +177,25 @@ class Server:
         return self.config.scheduler_algorithm
 
     async def submit_plan(self, plan: Plan) -> PlanResult:
-        """The plan applier: re-check the plan against the latest state, commit what fits."""
-        result = evaluate_plan(self.state, plan)
+        """The plan applier: re-check the plan against the latest state, commit what fits.
+        One plan at a time; a large one in slices, the loop serving requests in between."""
+        async with self._plan_lock:
+            return await self._apply_plan(plan)
+
+    async def _apply_plan(self, plan: Plan) -> PlanResult:
+        steps = evaluate_steps(self.state, plan)
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                result = done.value
+                break
+            await asyncio.sleep(0)
         if (result.NodeAllocation or result.NodeUpdate or result.NodePreemptions
                 or plan.Deployment is not None or plan.DeploymentUpdates):
-            result.AllocIndex = await self.commit(result_entry(plan, result,
-                                                               self.clock.now_ns()),
-                                                  leader_only=True)
+            for entry in result_entries(plan, result, self.clock.now_ns()):
+                result.AllocIndex = await self.commit(entry, leader_only=True)
+                await asyncio.sleep(0)
             if result.NodeUpdate or result.NodePreemptions:
                 self.capacity_changed(set(result.NodeUpdate) | set(result.NodePreemptions))
             if result.NodePreemptions:

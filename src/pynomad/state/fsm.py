@@ -126,7 +126,7 @@ class FSM(OperatorFSMMixin, DeploymentFSMMixin, ACLFSMMixin, VariablesFSMMixin,
         job.SubmitTime = job.SubmitTime or now
         job.Status = job.Status or JOB_STATUS_PENDING
         self._count_child(job, existing.Status if existing is not None else None, job.Status)
-        st.jobs[key] = job
+        st.put_job(job)
         versions = st.job_versions.setdefault(key, [])
         versions.append(job)
         del versions[:-JOB_TRACKED_VERSIONS]
@@ -162,7 +162,7 @@ class FSM(OperatorFSMMixin, DeploymentFSMMixin, ACLFSMMixin, VariablesFSMMixin,
         if job is not None:
             if entry.Purge:
                 self._count_child(job, job.Status, None)
-                del st.jobs[key]
+                st.delete_job(key)
                 for k in [k for k in st.job_submissions if k[:2] == key]:
                     del st.job_submissions[k]
                 st.job_versions.pop(key, None)
@@ -182,8 +182,11 @@ class FSM(OperatorFSMMixin, DeploymentFSMMixin, ACLFSMMixin, VariablesFSMMixin,
         status = self._job_status(job)
         if status != job.Status:
             self._count_child(job, job.Status, status)
-            job.Status = status
-            job.ModifyIndex = self._index
+            updated = replace(job, Status=status, ModifyIndex=self._index)
+            versions = self.state.job_versions.get(key)
+            if versions and versions[-1] is job:
+                versions[-1] = updated
+            self.state.put_job(updated)
             self._tables.add("jobs")
 
     def _count_child(self, job: Job, old: str | None, new: str | None) -> None:
@@ -268,7 +271,7 @@ class FSM(OperatorFSMMixin, DeploymentFSMMixin, ACLFSMMixin, VariablesFSMMixin,
         else:
             node.Events = [NodeEvent(Message="Node registered", Subsystem="Cluster",
                                      Timestamp=format_rfc3339(entry.Time), CreateIndex=self._index)]
-        st.nodes[node.ID] = node
+        st.put_node(node)
         self._tables.add("nodes")
         for ev in entry.Evals:
             self._upsert_eval(ev, entry.Time)
@@ -285,7 +288,7 @@ class FSM(OperatorFSMMixin, DeploymentFSMMixin, ACLFSMMixin, VariablesFSMMixin,
                                   Subsystem="Cluster", Timestamp=format_rfc3339(entry.Time),
                                   CreateIndex=self._index)
                 updated.Events = ((node.Events or []) + [event])[-10:]
-            st.nodes[node.ID] = updated
+            st.put_node(updated)
             self._tables.add("nodes")
             if entry.Status == "down":
                 self._drop_node_services(node.ID)
@@ -294,7 +297,7 @@ class FSM(OperatorFSMMixin, DeploymentFSMMixin, ACLFSMMixin, VariablesFSMMixin,
 
     def _apply_NodeDeregister(self, entry: e.NodeDeregister) -> None:
         for node_id in entry.NodeIDs:
-            self.state.nodes.pop(node_id, None)
+            self.state.delete_node(node_id)
         self._tables.add("nodes")
 
     # -- allocs -------------------------------------------------------------------------
@@ -402,11 +405,11 @@ class FSM(OperatorFSMMixin, DeploymentFSMMixin, ACLFSMMixin, VariablesFSMMixin,
         for deployment_id in entry.Deployments:
             st.delete_deployment(deployment_id)
         for ns, job_id in entry.Jobs:
-            job = st.jobs.pop((ns, job_id), None)
+            job = st.delete_job((ns, job_id))
             if job is not None:
                 self._count_child(job, job.Status, None)
             st.job_versions.pop((ns, job_id), None)
             st.job_summaries.pop((ns, job_id), None)
         for node_id in entry.Nodes:
-            st.nodes.pop(node_id, None)
+            st.delete_node(node_id)
         self._tables |= {"evals", "allocs", "jobs", "job_summary", "nodes", "deployment"}

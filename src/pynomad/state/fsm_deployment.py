@@ -42,7 +42,7 @@ class DeploymentFSMMixin:
                 versions[i] = updated
                 current = st.jobs.get(key)
                 if current is not None and current.Version == version:
-                    st.jobs[key] = updated
+                    st.put_job(updated)
                 self._tables |= {"jobs", "job_versions"}
 
     def _apply_JobStability(self, entry: e.JobStability) -> None:

@@ -44,7 +44,7 @@ class OperatorFSMMixin:
             ev = replace(event, CreateIndex=self._index,
                          Timestamp=event.Timestamp or format_rfc3339(now, nano=False))
             updated.Events = ((node.Events or []) + [ev])[-MAX_NODE_EVENTS:]
-        self.state.nodes[node.ID] = updated
+        self.state.put_node(updated)
         self._tables.add("nodes")
 
     def _apply_NodeUpdateEligibility(self, entry: e.NodeUpdateEligibility) -> None:

@@ -222,11 +222,12 @@ def table_counts(state_bin: bytes) -> dict[str, int]:
 
 def replace_state(target: StateStore, source: StateStore, index: int) -> None:
     """Make `target` hold `source`'s tables in place (so every holder of `target` sees them),
-    with every table's index set to `index`. Listeners of `target` are kept; the caller
-    notifies them."""
-    listeners = target._listeners
+    with every table's index set to `index`. Listeners and views of `target` are kept; the
+    caller notifies them."""
+    keep = {k: target.__dict__[k] for k in ("_listeners", "_views", "_generation")}
     target.__dict__.clear()
     target.__dict__.update(source.__dict__)
-    target._listeners = listeners
+    target.__dict__.update(keep)
+    target._generation += 1  # no view may keep reading a usage object the source built
     target.indexes = {t: index for t in target.indexes}
     target.latest_index = index

@@ -2,8 +2,9 @@
 
 Every object carries CreateIndex/ModifyIndex; `table_index(name)` is the last index that
 changed a table, which blocking queries compare against. Writes come only through the FSM
-(`fsm.py`), applied in log order; readers (HTTP, scheduler) read directly.
-Imports only `structs`.
+(`fsm.py`), applied in log order, and only through the `put_*` / `delete_*` methods here
+(stored objects are replaced, never changed in place), so that the views schedulers read
+(`snapshot()`, see `view.py`) stay frozen. Readers on the event loop (HTTP) read directly.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ..structs.acl import ACLPolicy, ACLToken, Namespace, default_namespace
 from ..structs.operator import SchedulerConfiguration
 from ..structs.services import ServiceRegistration
 from ..structs.variables import Variable
+from .view import ABSENT, StateSnapshot
 
 JobKey = tuple[str, str]
 
@@ -57,6 +59,24 @@ class StateStore:
         self.indexes: dict[str, int] = {t: 0 for t in TABLES}
         self.latest_index = 0
         self._listeners: list[Callable[[int, set[str]], None]] = []
+        self._views: list[StateSnapshot] = []
+        self._generation = 0                  # bumped whenever a view is taken or refreshed
+        self._usage_generation: dict[str, int] = {}
+
+    # -- views for schedulers ------------------------------------------------------------
+    def snapshot(self) -> StateSnapshot:
+        """A read-only view frozen at the current index (close it when done)."""
+        view = StateSnapshot(self)
+        self._views.append(view)
+        self._generation += 1
+        return view
+
+    def _view_refreshed(self) -> None:
+        self._generation += 1
+
+    def _view_closed(self, view: StateSnapshot) -> None:
+        if view in self._views:
+            self._views.remove(view)
 
     # -- notification -------------------------------------------------------------------
     def add_listener(self, fn: Callable[[int, set[str]], None]) -> None:
@@ -191,6 +211,35 @@ class StateStore:
         if token is not None:
             self.acl_tokens_by_secret.pop(token.SecretID, None)
 
+    # -- writes (the FSM's only way to change a table) -----------------------------------
+    def put_job(self, job: Job) -> None:
+        key = (job.Namespace, job.ID)
+        for view in self._views:
+            view.jobs.keep(key, self.jobs.get(key, ABSENT))
+        self.jobs[key] = job
+
+    def delete_job(self, key: JobKey) -> Job | None:
+        for view in self._views:
+            view.jobs.keep(key, self.jobs.get(key, ABSENT))
+        return self.jobs.pop(key, None)
+
+    def put_node(self, node: Node) -> None:
+        for view in self._views:
+            view.nodes.keep(node.ID, self.nodes.get(node.ID, ABSENT), (None,))
+        self.nodes[node.ID] = node
+
+    def delete_node(self, node_id: str) -> None:
+        for view in self._views:
+            view.nodes.keep(node_id, self.nodes.get(node_id, ABSENT), (None,))
+        self.nodes.pop(node_id, None)
+
+    def _keep_alloc(self, alloc_id: str) -> None:
+        old = self.allocs.get(alloc_id, ABSENT)
+        groups = () if old is ABSENT else (("node", old.NodeID),
+                                           ("job", (old.Namespace, old.JobID)))
+        for view in self._views:
+            view.allocs.keep(alloc_id, old, groups)
+
     # -- index maintenance used by the FSM ---------------------------------------------
     def node_usage(self, node_id: str) -> NodeUsage | None:
         """What the node's live (non-terminal) allocations use; None if nothing."""
@@ -198,16 +247,28 @@ class StateStore:
 
     def _track_usage(self, old: Allocation | None, new: Allocation | None) -> None:
         if old is not None and not old.terminal():
-            self.usage_by_node[old.NodeID].remove(old)
+            self._writable_usage(old.NodeID).remove(old)
         if new is not None and not new.terminal():
-            usage = self.usage_by_node.get(new.NodeID)
-            if usage is None:
-                usage = self.usage_by_node[new.NodeID] = NodeUsage()
-            usage.add(new)
+            self._writable_usage(new.NodeID).add(new)
+
+    def _writable_usage(self, node_id: str) -> NodeUsage:
+        """The node's usage, safe to change in place: copied first if a view may hold it."""
+        usage = self.usage_by_node.get(node_id)
+        if usage is not None and (not self._views or
+                                  self._usage_generation.get(node_id) == self._generation):
+            return usage
+        for view in self._views:
+            view.usage.keep(node_id, ABSENT if usage is None else usage)
+        usage = NodeUsage() if usage is None else usage.copy()
+        self._usage_generation[node_id] = self._generation
+        self.usage_by_node[node_id] = usage
+        return usage
 
     def put_alloc(self, alloc: Allocation) -> Allocation | None:
         """Store the alloc (its metrics and task states packed: see structs/packed.py)."""
         pack_alloc(alloc)
+        if self._views:
+            self._keep_alloc(alloc.ID)
         old = self.allocs.get(alloc.ID)
         self._track_usage(old, alloc)
         self.allocs[alloc.ID] = alloc
@@ -218,6 +279,8 @@ class StateStore:
         return old
 
     def delete_alloc(self, alloc_id: str) -> None:
+        if self._views:
+            self._keep_alloc(alloc_id)
         alloc = self.allocs.pop(alloc_id, None)
         if alloc is None:
             return
@@ -226,19 +289,31 @@ class StateStore:
         _discard(self.allocs_by_job, (alloc.Namespace, alloc.JobID), alloc_id)
 
     def put_eval(self, ev: Evaluation) -> None:
+        for view in self._views:
+            view.evals.keep(ev.ID, self.evals.get(ev.ID, ABSENT))
         self.evals[ev.ID] = ev
         self.evals_by_job.setdefault((ev.Namespace, ev.JobID), {})[ev.ID] = ev
 
     def put_deployment(self, d: Deployment) -> None:
+        self._keep_deployment(d.ID)
         self.deployments[d.ID] = d
         self.deployments_by_job.setdefault((d.Namespace, d.JobID), {})[d.ID] = d
 
+    def _keep_deployment(self, deployment_id: str) -> None:
+        old = self.deployments.get(deployment_id, ABSENT)
+        groups = () if old is ABSENT else ((old.Namespace, old.JobID),)
+        for view in self._views:
+            view.deployments.keep(deployment_id, old, groups)
+
     def delete_deployment(self, deployment_id: str) -> None:
+        self._keep_deployment(deployment_id)
         d = self.deployments.pop(deployment_id, None)
         if d is not None:
             _discard(self.deployments_by_job, (d.Namespace, d.JobID), deployment_id)
 
     def delete_eval(self, eval_id: str) -> None:
+        for view in self._views:
+            view.evals.keep(eval_id, self.evals.get(eval_id, ABSENT))
         ev = self.evals.pop(eval_id, None)
         if ev is not None:
             _discard(self.evals_by_job, (ev.Namespace, ev.JobID), eval_id)
