@@ -207,3 +207,44 @@ def test_java_without_isolation_runs_a_plain_process(tmp_path):
 
     assert run(main()).exit_code == 0
     assert stdout(cfg) == cfg.task_dir + "\n"     # the host's view: no chroot
+
+
+def test_kill_signal_reaches_a_task_that_handles_it_and_no_pivot_root(tmp_path):
+    script = 'trap "echo got-term; exit 0" TERM; echo ready; while true; do sleep 0.1; done'
+    cfg = task_config(tmp_path, "/bin/sh", ["-c", script])
+
+    async def main():
+        d = ExecDriver()
+        d.set_config({"no_pivot_root": True})
+        h = await d.start(cfg)
+        for _ in range(100):
+            if "ready" in open(cfg.stdout_path + ".0").read():
+                break
+            await asyncio.sleep(0.05)
+        await d.stop(h, 10.0, "SIGTERM")
+        return await d.wait(h)
+
+    result = run(main())
+    assert (result.exit_code, result.signal) == (0, 0)
+    assert stdout(cfg) == "ready\ngot-term\n"
+
+
+def test_root_tasks_keep_the_legacy_capabilities(tmp_path):
+    cfg = task_config(tmp_path, "/bin/sh", ["-c", "id -u; grep CapEff /proc/self/status"])
+    cfg.user = "root"
+
+    async def main():
+        d = ExecDriver()
+        return await d.wait(await d.start(cfg))
+
+    assert run(main()).exit_code == 0
+    uid, capeff = stdout(cfg).splitlines()
+    assert uid == "0" and int(capeff.split()[1], 16) & (1 << 21)    # CAP_SYS_ADMIN
+
+
+def test_fingerprint_needs_root(monkeypatch):
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    info = ExecDriver().fingerprint()
+    assert (info.Detected, info.Healthy, info.HealthDescription) == \
+        (False, False, "Driver must run as root")
+    assert not JavaDriver().fingerprint().Detected
