@@ -211,6 +211,7 @@ class IsolatedDriver(RawExecDriver):
             "no_pivot_root": pc["no_pivot_root"], "cgroup": self._cgroup(cfg).paths,
             "limits": limits.__dict__, "credentials": creds.to_dict(),
             "caps": task_capabilities(creds, computed),
+            "netns": getattr(getattr(cfg, "network", None), "path", "") or "",
         }
         return {
             "command": argv[0], "args": argv[1:], "env": cfg.env, "cwd": "/",

@@ -82,6 +82,10 @@ def _child(iso: dict, argv: list[str], env: dict[str, str], creds: Credentials,
         os.close(devnull)
         if os.read(go_r, 1) != b"1":
             raise OSError("the executor did not place the task in its cgroup")
+        if iso.get("netns"):    # the allocation's network namespace (group networking)
+            fd = os.open(iso["netns"], os.O_RDONLY | os.O_CLOEXEC)
+            L.setns(fd, L.CLONE_NEWNET)
+            os.close(fd)
         flags = L.CLONE_NEWNS | L.CLONE_NEWUTS
         if iso.get("ipc_mode", "private") == "private":
             flags |= L.CLONE_NEWIPC
