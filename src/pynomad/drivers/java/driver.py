@@ -5,8 +5,9 @@ the isolation options (`pid_mode`, `ipc_mode`, `cap_add`, `cap_drop`). The comma
 `java [jvm_options] [-cp class_path] [-jar jar_path] [class] [args]`, run from the task
 directory (`/` inside the chroot, so `local/app.jar` works). On Linux the task is
 isolated (root and cgroups required, as Nomad); elsewhere it runs as a plain process,
-as Nomad's java driver does without libcontainer. As Nomad, the driver advertises
-neither `nomad alloc exec` nor signals.
+as Nomad's java driver does without libcontainer. Signals and `nomad alloc exec` work
+as for exec tasks (Nomad's java driver implements both, though its capabilities table
+says otherwise).
 
 Fingerprint: `driver.java.version`, `driver.java.runtime` and `driver.java.vm` from
 `java -version` (run once; the JVM on a host rarely changes under a running agent).
@@ -74,15 +75,13 @@ class JavaDriver(IsolatedDriver):
         self.isolate = sys.platform.startswith("linux") if isolate is None else isolate
         if not self.isolate:
             self.executor_path = RawExecDriver.executor_path
+            self.fs_isolation = "none"
         self._version: tuple[str, str, str] | None = None
 
     def capabilities(self):
         caps = super().capabilities()
-        if caps is not None:
-            caps.send_signals = False
-            caps.exec = False
-            if not self.isolate:
-                caps.fs_isolation, caps.mount_configs = "none", "none"
+        if caps is not None and not self.isolate:
+            caps.fs_isolation, caps.mount_configs = "none", "none"
         return caps
 
     # -- fingerprint ----------------------------------------------------------------
@@ -154,4 +153,6 @@ class JavaDriver(IsolatedDriver):
         return await RawExecDriver.stop(self, handle, kill_timeout_s, signal_name)
 
     async def exec_streaming(self, handle: TaskHandle, opts: ExecOptions) -> ExitResult:
-        raise DriverError("task driver does not support exec")
+        if self.isolate:
+            return await super().exec_streaming(handle, opts)
+        return await RawExecDriver.exec_streaming(self, handle, opts)
