@@ -207,3 +207,22 @@ def test_cpu_percent_is_the_delta_between_samples():
     assert (cpu["Percent"], cpu["UserMode"], cpu["TotalTicks"], cpu["ThrottledPeriods"]) == \
         (50.0, 40.0, 1000.0, 3)
     assert doc["ResourceUsage"]["MemoryStats"]["RSS"] == 10 and doc["Pids"] == {"7": None}
+
+
+def test_device_rules_and_task_devices(tmp_path):
+    import types
+
+    from pynomad.drivers.isolation.driver import _devices
+    assert cgroups.device_rule("c", 10, 237, "rw") == "c 10:237 rw"
+    assert cgroups.device_rule("b", 8, 0, "") == "b 8:0 rwm"
+    cfg = types.SimpleNamespace(devices=[types.SimpleNamespace(
+        host_path="/dev/null", task_path="/dev/mynull", permissions="r")])
+    binds, rules = _devices(cfg)
+    assert [(b.source, b.target) for b in binds] == [("/dev/null", "/dev/mynull")]
+    assert rules == ["c 1:3 r"]
+    cfg.devices[0].host_path = str(tmp_path)
+    with pytest.raises(DriverError, match="is not a device"):
+        _devices(cfg)
+    cfg.devices[0].host_path, cfg.devices[0].task_path = "/dev/null", "/etc/null"
+    with pytest.raises(DriverError, match="not under /dev"):
+        _devices(cfg)

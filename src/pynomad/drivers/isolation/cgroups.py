@@ -99,6 +99,12 @@ def limits_for(cpu_mhz: int, memory_mb: int, memory_max_mb: int = 0,
                   cpu_shares=shares, cfs_period_us=period, cfs_quota_us=quota)
 
 
+def device_rule(kind: str, major: int, minor: int, permissions: str = "rwm") -> str:
+    """A devices.allow line ("c 195:0 rwm"); permissions keep only r, w and m."""
+    perms = "".join(p for p in "rwm" if p in (permissions or "rwm")) or "rwm"
+    return f"{kind} {major}:{minor} {perms}"
+
+
 def _write(path: str, value: str) -> None:
     with open(path, "w", encoding="ascii") as f:
         f.write(value)
@@ -144,8 +150,9 @@ class Cgroup:
     def _file(self, subsystem: str, name: str) -> str:
         return os.path.join(self.paths[subsystem], name)
 
-    def create(self, limits: Limits) -> None:
-        """Make the cgroup directories and apply `limits` (raises OSError)."""
+    def create(self, limits: Limits, device_rules: list[str] | tuple[str, ...] = ()) -> None:
+        """Make the cgroup directories and apply `limits` plus extra device rules
+        (raises OSError)."""
         for path in self.paths.values():
             os.makedirs(path, exist_ok=True)
         if "memory" in self.paths:
@@ -165,7 +172,7 @@ class Cgroup:
                 _write(self._file("cpu", "cpu.cfs_quota_us"), str(limits.cfs_quota_us))
         if "devices" in self.paths:
             _write(self._file("devices", "devices.deny"), "a")
-            for rule in DEVICE_RULES:
+            for rule in (*DEVICE_RULES, *device_rules):
                 _write(self._file("devices", "devices.allow"), rule)
 
     def join(self, pid: int) -> None:

@@ -103,8 +103,10 @@ def _mount_kernel_fs(root: str) -> None:
             L.mount(_inside(root, "/dev/null"), full, None, L.MS_BIND)
 
 
-def build_root(root: str, alloc_dir: str, chroot: list[Bind], volumes: list[Bind]) -> None:
-    """Mount everything the task sees under `root` (we are in a private mount ns)."""
+def build_root(root: str, alloc_dir: str, chroot: list[Bind], volumes: list[Bind],
+               devices: list[Bind] = ()) -> None:
+    """Mount everything the task sees under `root` (we are in a private mount ns);
+    `devices` are host device nodes bound at their paths in the task's /dev."""
     L.mount(None, "/", None, L.MS_REC | L.MS_PRIVATE)
     L.mount(root, root, None, L.MS_BIND | L.MS_REC)   # pivot_root needs a mount point
     covered: list[str] = []
@@ -118,6 +120,12 @@ def build_root(root: str, alloc_dir: str, chroot: list[Bind], volumes: list[Bind
         path = _ensure_mountpoint(root, v.target, v.is_dir, covered)
         bind(v.source, path, read_only=v.read_only, propagation=v.propagation)
     _mount_dev(root)
+    for d in devices:
+        path = _inside(root, d.target)
+        os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+        if not os.path.lexists(path):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o644))
+        L.mount(d.source, path, None, L.MS_BIND)
     _mount_kernel_fs(root)
 
 

@@ -19,6 +19,7 @@ import asyncio
 import json
 import os
 import signal as _signal
+import stat
 import sys
 import time
 from dataclasses import dataclass
@@ -125,6 +126,28 @@ def _volume_binds(cfg: TaskConfig) -> list[chroot.Bind]:
     return out
 
 
+def _devices(cfg: TaskConfig) -> tuple[list[chroot.Bind], list[str]]:
+    """Binds of the task's devices into its /dev and their device cgroup rules."""
+    binds, rules = [], []
+    for dev in getattr(cfg, "devices", None) or []:
+        try:
+            st = os.stat(dev.host_path)
+        except OSError as e:
+            raise DriverError(f"failed to make device out for {dev.host_path}: {e}") from None
+        if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
+            kind = "c" if stat.S_ISCHR(st.st_mode) else "b"
+        else:
+            raise DriverError(f"{dev.host_path} is not a device")
+        target = chroot.clean_target(dev.task_path or dev.host_path)
+        if not target.startswith("/dev/"):
+            raise DriverError(f"device path {target} is not under /dev")
+        binds.append(chroot.Bind(source=dev.host_path, target=target, is_dir=False,
+                                 read_only=False, recursive=False))
+        rules.append(cgroups.device_rule(kind, os.major(st.st_rdev), os.minor(st.st_rdev),
+                                         getattr(dev, "permissions", "rwm")))
+    return binds, rules
+
+
 class IsolatedDriver(RawExecDriver):
     """Base of `exec` and `java`: subclasses implement `command_line`."""
 
@@ -195,6 +218,7 @@ class IsolatedDriver(RawExecDriver):
         except ValueError as e:
             raise DriverError(str(e)) from None
         volumes = _volume_binds(cfg)
+        devices, device_rules = _devices(cfg)
         argv = self.command_line(cfg, binds + volumes)
         try:
             creds = lookup(cfg.user or DEFAULT_USER)
@@ -212,6 +236,7 @@ class IsolatedDriver(RawExecDriver):
             "limits": limits.__dict__, "credentials": creds.to_dict(),
             "caps": task_capabilities(creds, computed),
             "netns": getattr(getattr(cfg, "network", None), "path", "") or "",
+            "devices": [d.to_dict() for d in devices], "device_rules": device_rules,
         }
         return {
             "command": argv[0], "args": argv[1:], "env": cfg.env, "cwd": "/",

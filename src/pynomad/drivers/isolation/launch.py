@@ -96,7 +96,8 @@ def _child(iso: dict, argv: list[str], env: dict[str, str], creds: Credentials,
             f.write("0")
         build_root(iso["root"], iso.get("alloc_dir", ""),
                    [Bind.from_dict(b) for b in iso.get("chroot") or []],
-                   [Bind.from_dict(b) for b in iso.get("volumes") or []])
+                   [Bind.from_dict(b) for b in iso.get("volumes") or []],
+                   [Bind.from_dict(b) for b in iso.get("devices") or []])
         enter_root(iso["root"], bool(iso.get("no_pivot_root")))
         become(creds, list(iso.get("caps") or []))
         os.execve(argv[0], argv, env)
@@ -125,7 +126,7 @@ def launch(spec: dict, out_w: int, err_w: int) -> IsolatedProcess:
     env.setdefault("USER", creds.name)
     env.setdefault("HOME", creds.home)
     cgroup = Cgroup(iso.get("cgroup") or {})
-    cgroup.create(Limits(**(iso.get("limits") or {})))
+    cgroup.create(Limits(**(iso.get("limits") or {})), iso.get("device_rules") or ())
     go_r, go_w = os.pipe()
     msg_r, msg_w = os.pipe2(os.O_CLOEXEC)
     if iso.get("pid_mode", "private") == "private":
