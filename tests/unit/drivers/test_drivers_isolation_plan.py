@@ -226,3 +226,12 @@ def test_device_rules_and_task_devices(tmp_path):
     cfg.devices[0].host_path, cfg.devices[0].task_path = "/dev/null", "/etc/null"
     with pytest.raises(DriverError, match="not under /dev"):
         _devices(cfg)
+
+
+def test_resolv_conf_from_the_groups_dns_block():
+    host = "# host\nnameserver 10.0.0.2\nnameserver 10.0.0.3\nsearch corp.example\noptions ndots:2\n"
+    assert chroot.resolv_conf([], [], [], host) == host
+    assert chroot.resolv_conf(["1.1.1.1"], [], ["rotate"], host) == \
+        "nameserver 1.1.1.1\nsearch corp.example\noptions rotate\n"
+    assert chroot.resolv_conf([], ["a.example", "b.example"], [], "nameserver 9.9.9.9\n") == \
+        "nameserver 9.9.9.9\nsearch a.example b.example\n"

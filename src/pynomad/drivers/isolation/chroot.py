@@ -151,3 +151,22 @@ def lookup_task_bin(command: str, root: str, binds: list[Bind],
         if is_file(found):
             return inside, found
     raise ValueError(f"file {command} not found under path {root}")
+
+
+def resolv_conf(servers: list[str], searches: list[str], options: list[str],
+                host_text: str = "") -> str:
+    """Nomad's GenerateDNSMount content: the group's `dns` values, the host's
+    resolv.conf for those not given (all of it when none are)."""
+    if not (servers or searches or options):
+        return host_text
+    host: dict[str, list[str]] = {"nameserver": [], "search": [], "options": []}
+    for line in host_text.splitlines():
+        fields = line.split()
+        if fields and fields[0] in host:
+            host[fields[0]] += fields[1:2] if fields[0] == "nameserver" else fields[1:]
+    lines = [f"nameserver {s}" for s in servers or host["nameserver"]]
+    if searches or host["search"]:
+        lines.append("search " + " ".join(searches or host["search"]))
+    if options or host["options"]:
+        lines.append("options " + " ".join(options or host["options"]))
+    return "\n".join(lines) + "\n"

@@ -126,6 +126,23 @@ def _volume_binds(cfg: TaskConfig) -> list[chroot.Bind]:
     return out
 
 
+def _dns_bind(cfg: TaskConfig) -> list[chroot.Bind]:
+    """The group's `dns` block as the task's /etc/resolv.conf (a file in the task dir)."""
+    dns = getattr(cfg, "dns", None)
+    if dns is None:
+        return []
+    try:
+        with open("/etc/resolv.conf", encoding="utf-8") as f:
+            host_text = f.read()
+    except OSError:
+        host_text = ""
+    path = os.path.join(cfg.task_dir, "resolv.conf")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(chroot.resolv_conf(list(dns.servers or []), list(dns.searches or []),
+                                   list(dns.options or []), host_text))
+    return [chroot.Bind(source=path, target="/etc/resolv.conf", is_dir=False)]
+
+
 def _devices(cfg: TaskConfig) -> tuple[list[chroot.Bind], list[str]]:
     """Binds of the task's devices into its /dev and their device cgroup rules."""
     binds, rules = [], []
@@ -217,7 +234,7 @@ class IsolatedDriver(RawExecDriver):
             binds = chroot.plan(self.chroot_env)
         except ValueError as e:
             raise DriverError(str(e)) from None
-        volumes = _volume_binds(cfg)
+        volumes = _volume_binds(cfg) + _dns_bind(cfg)
         devices, device_rules = _devices(cfg)
         argv = self.command_line(cfg, binds + volumes)
         try:
