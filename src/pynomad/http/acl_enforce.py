@@ -152,6 +152,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("DELETE", "/v1/namespace/{name}"): MGMT,
     # ACL objects
     ("WRITE", "/v1/acl/bootstrap"): NONE,
+    ("GET", "/.well-known/jwks.json"): NONE,
     ("GET", "/v1/acl/policies"): SELF,
     ("GET", "/v1/acl/policy/{name}"): SELF,
     ("WRITE", "/v1/acl/policy/{name}"): MGMT,

@@ -11,14 +11,14 @@ from .common import AGENT, body_limit_middleware, error_middleware, error_text
 from .forward import forward_middleware
 from .routes import acl as acl_routes
 from .routes import (agent, agent_cluster, agent_monitor, allocs, client_exec, client_fs,
-                     client_stats, deployments, events, job_children, jobs, namespaces, nodes,
-                     operator, operator_raft, operator_snapshot, search, services, system,
+                     client_stats, deployments, events, job_children, jobs, keyring, namespaces,
+                     nodes, operator, operator_raft, operator_snapshot, search, services, system,
                      variables)
 
 ROUTE_MODULES = (jobs, job_children, allocs, deployments, nodes, namespaces, agent,
                  agent_cluster, agent_monitor, client_fs, client_stats, client_exec, operator,
                  operator_raft, operator_snapshot, search, system, acl_routes, variables, events,
-                 services, ui)
+                 services, keyring, ui)
 
 
 @web.middleware

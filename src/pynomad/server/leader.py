@@ -3,7 +3,7 @@
 When the backend makes this server the leader, `LeaderDuties.start` enables the eval broker
 and the blocked-evals tracker and fills them from the state, arms every live node's
 heartbeat timer with Nomad's failover TTL (clients get time to find the new leader),
-bootstraps the scheduler configuration, hands the FSM its hooks (an applied entry that
+bootstraps the scheduler configuration and the root keyring, hands the FSM its hooks (an applied entry that
 upserts evaluations enqueues them here), and starts the loops: scheduling workers, the
 failed-eval reaper, the periodic dispatcher, the deployment watcher, the node drainer and
 the core GC. `stop` undoes all of it at once when leadership is lost.
@@ -24,6 +24,7 @@ from ..structs import (EVAL_STATUS_BLOCKED, EVAL_STATUS_CANCELED, EVAL_STATUS_CO
                        EVAL_STATUS_PENDING, Evaluation)
 from ..state import entries as e
 from .heartbeat import FAILOVER_HEARTBEAT_TTL_S
+from .keyring import keyring
 
 if TYPE_CHECKING:
     from .server import Server
@@ -72,6 +73,8 @@ class LeaderDuties:
                 srv.heartbeats.reset(node.ID, FAILOVER_HEARTBEAT_TTL_S)
         srv.fsm.leader = self
         await srv.operator.bootstrap()
+        await keyring(srv).initialize()
+        keyring(srv).resume()
         loops: list[Awaitable[None]] = [srv.worker.reap_failed(), srv.periodic.run(),
                                         srv.deployment_watcher.run(), srv.drainer.run(),
                                         srv.core_gc.run()]
@@ -82,6 +85,7 @@ class LeaderDuties:
         srv = self.server
         self.active = False
         srv.fsm.leader = None
+        keyring(srv).stop()
         tasks, self._tasks = self._tasks, []
         for t in tasks:
             t.cancel()

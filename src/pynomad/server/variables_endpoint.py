@@ -4,6 +4,10 @@ Validation follows Nomad's VariableDecrypted.Validate. A check-and-set mismatch 
 error: the caller gets the conflicting variable (Nomad's VariablesApplyResponse.Conflict),
 which the HTTP layer answers with 409.
 
+Items are sealed by the root keyring before they are committed (JSON of the items map,
+AES-256-GCM, as Nomad's Variables.Apply): state, log entries and snapshots hold only
+`VariableEncrypted`; `read`, `upsert` and conflicts return the decrypted `Variable`.
+
 Implicit task access (workload identity): a task may read and list variables at
 `nomad/jobs`, `nomad/jobs/<job>`, `nomad/jobs/<job>/<group>` and
 `nomad/jobs/<job>/<group>/<task>` of its own namespace (`task_may_read`).
@@ -16,10 +20,14 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from ..state import entries as e
 from ..state.fsm_variables import cas_ok
+from ..structs.keyring import VariableEncrypted
 from ..structs.variables import Variable
-from .errors import BadRequest, NotFound
+from .errors import BadRequest, EndpointError, NotFound
+from .keyring import KeyringError, keyring
 
 if TYPE_CHECKING:
     from .server import Server
@@ -93,7 +101,7 @@ class VariablesEndpoint:
         var = self.server.state.variable_by_path(namespace, path)
         if var is None:
             raise NotFound("variable not found")
-        return var
+        return decrypt_variable(self.server, var)
 
     async def upsert(self, var: Variable, cas: int | None = None) -> ApplyResult:
         var.Namespace = var.Namespace or "default"
@@ -103,13 +111,16 @@ class VariablesEndpoint:
         state = self.server.state
         current = state.variable_by_path(var.Namespace, var.Path)
         if not cas_ok(current, cas):
-            return ApplyResult(state.table_index("variables"), conflict=_conflict(var, current))
+            return ApplyResult(state.table_index("variables"),
+                               conflict=self._conflict(var, current))
         index = await self.server.commit(e.VariableUpsert(
-            Variable=var, CAS=cas is not None, CASIndex=cas or 0))
+            Variable=encrypt_variable(self.server, var), CAS=cas is not None,
+            CASIndex=cas or 0))
         stored = state.variable_by_path(var.Namespace, var.Path)
         if stored is None or stored.ModifyIndex != index:   # lost a race with another write
-            return ApplyResult(index, conflict=_conflict(var, stored))
-        return ApplyResult(index, variable=stored)
+            return ApplyResult(index, conflict=self._conflict(var, stored))
+        plain = Variable(**stored.metadata(), Items=dict(var.Items or {}))
+        return ApplyResult(index, variable=plain)
 
     async def delete(self, namespace: str, path: str, cas: int | None = None) -> ApplyResult:
         if not path:
@@ -120,19 +131,38 @@ class VariablesEndpoint:
         current = state.variable_by_path(namespace, path)
         if cas is not None and not (current is None and cas == 0) and not cas_ok(current, cas):
             return ApplyResult(state.table_index("variables"),
-                               conflict=_conflict(Variable(Namespace=namespace, Path=path),
-                                                  current))
+                               conflict=self._conflict(Variable(Namespace=namespace, Path=path),
+                                                       current))
         index = await self.server.commit(e.VariableDelete(
             Namespace=namespace, Path=path, CAS=cas is not None, CASIndex=cas or 0))
         now = state.variable_by_path(namespace, path)
         if now is not None and cas is not None:   # another write won the race
-            return ApplyResult(index, conflict=now)
+            return ApplyResult(index, conflict=decrypt_variable(self.server, now))
         return ApplyResult(index)
 
+    def _conflict(self, var: Variable, current: VariableEncrypted | None) -> Variable:
+        """The conflicting variable; a zero one (namespace and path only) when absent."""
+        if current is None:
+            return Variable(Namespace=var.Namespace, Path=var.Path)
+        return decrypt_variable(self.server, current)
 
-def _conflict(var: Variable, current: Variable | None) -> Variable:
-    """The conflicting variable; a zero one (namespace and path only) when absent."""
-    return current if current is not None else Variable(Namespace=var.Namespace, Path=var.Path)
+
+def encrypt_variable(server: "Server", var: Variable) -> VariableEncrypted:
+    """Seal a variable's items with the active root key."""
+    try:
+        data, key_id = keyring(server).encrypt(msgspec.json.encode(dict(var.Items or {})))
+    except KeyringError as err:
+        raise EndpointError(f"failed to encrypt variable: {err}") from None
+    return VariableEncrypted(Namespace=var.Namespace, Path=var.Path, KeyID=key_id, Data=data)
+
+
+def decrypt_variable(server: "Server", var: VariableEncrypted) -> Variable:
+    try:
+        items = msgspec.json.decode(keyring(server).decrypt(var.Data, var.KeyID),
+                                    type=dict[str, str])
+    except (KeyringError, msgspec.DecodeError, msgspec.ValidationError) as err:
+        raise EndpointError(f"failed to decrypt variable {var.Path}: {err}") from None
+    return Variable(**var.metadata(), Items=items)
 
 
 def variables_endpoint(server: "Server") -> VariablesEndpoint:
@@ -165,7 +195,7 @@ def task_read(server: "Server", alloc_id: str, task: str, path: str,
     """The variable at `path` if the task may read it (its implicit policy), else None."""
     namespace, paths = task_variable_scope(server, alloc_id, task, node_secret)
     var = server.state.variable_by_path(namespace, path) if path in paths else None
-    return var.to_dict() if var is not None else None
+    return decrypt_variable(server, var).to_dict() if var is not None else None
 
 
 def task_list(server: "Server", alloc_id: str, task: str, prefix: str,

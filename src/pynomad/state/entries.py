@@ -13,7 +13,8 @@ from ..structs import (Allocation, Deployment, DeploymentStatusUpdate, DesiredTr
 from ..structs.acl import ACLPolicy, ACLToken, Namespace
 from ..structs.operator import SchedulerConfiguration
 from ..structs.services import ServiceRegistration
-from ..structs.variables import Variable
+from ..structs.acl_auth import ACLAuthMethod, ACLBindingRule, ACLRole, OneTimeToken
+from ..structs.keyring import RootKey, RootKeyMeta, VariableEncrypted
 
 
 class Entry(msgspec.Struct, tag_field="Type", kw_only=True):
@@ -188,9 +189,61 @@ class ACLTokenBootstrap(Entry, tag="ACLTokenBootstrap"):
     Token: ACLToken
 
 
+class ACLRoleUpsert(Entry, tag="ACLRoleUpsert"):
+    Roles: list[ACLRole]
+
+
+class ACLRoleDelete(Entry, tag="ACLRoleDelete"):
+    IDs: list[str]
+
+
+class ACLAuthMethodUpsert(Entry, tag="ACLAuthMethodUpsert"):
+    Methods: list[ACLAuthMethod]
+
+
+class ACLAuthMethodDelete(Entry, tag="ACLAuthMethodDelete"):
+    """Delete auth methods (their binding rules stay, as in Nomad)."""
+    Names: list[str]
+
+
+class ACLBindingRuleUpsert(Entry, tag="ACLBindingRuleUpsert"):
+    Rules: list[ACLBindingRule]
+
+
+class ACLBindingRuleDelete(Entry, tag="ACLBindingRuleDelete"):
+    IDs: list[str]
+
+
+class OneTimeTokenUpsert(Entry, tag="OneTimeTokenUpsert"):
+    Token: OneTimeToken
+
+
+class OneTimeTokenDelete(Entry, tag="OneTimeTokenDelete"):
+    """Consume one-time tokens (by secret); with ExpireBefore also drop every token that
+    expired before that time (ns)."""
+    OneTimeSecretIDs: list[str] = []
+    ExpireBefore: int = 0
+
+
+class RootKeyUpsert(Entry, tag="RootKeyUpsert"):
+    """Store a root key; a new active key makes the previous active key inactive (or
+    rekeying, with Rekey: a full rotation re-encrypts what it sealed)."""
+    Key: RootKey
+    Rekey: bool = False
+
+
+class RootKeyMetaUpdate(Entry, tag="RootKeyMetaUpdate"):
+    Meta: RootKeyMeta
+
+
+class RootKeyDelete(Entry, tag="RootKeyDelete"):
+    KeyID: str
+
+
 class VariableUpsert(Entry, tag="VariableUpsert"):
-    """Set a variable; with CAS only if absent (CASIndex 0) or at ModifyIndex CASIndex."""
-    Variable: Variable
+    """Set a variable (items sealed by the keyring); with CAS only if absent (CASIndex 0)
+    or at ModifyIndex CASIndex."""
+    Variable: VariableEncrypted
     CAS: bool = False
     CASIndex: int = 0
 
@@ -200,6 +253,15 @@ class VariableDelete(Entry, tag="VariableDelete"):
     Path: str
     CAS: bool = False
     CASIndex: int = 0
+
+
+class VariableReencrypt(Entry, tag="VariableReencrypt"):
+    """The same items sealed by another key, if the variable is still at ModifyIndex."""
+    Namespace: str
+    Path: str
+    ModifyIndex: int
+    KeyID: str
+    Data: bytes
 
 
 class ServiceRegistrationUpsert(Entry, tag="ServiceRegistrationUpsert"):
@@ -223,7 +285,11 @@ AnyEntry = (JobRegister | JobDeregister | EvalUpdate | NodeRegister | NodeUpdate
             | JobSummariesReconcile | NamespaceUpsert | NamespaceDelete | ACLPolicyUpsert
             | ACLPolicyDelete | ACLTokenUpsert | ACLTokenDelete | ACLTokenBootstrap
             | VariableUpsert | VariableDelete | ServiceRegistrationUpsert
-            | ServiceRegistrationDeleteByID | ServiceRegistrationDeleteByAllocID)
+            | ServiceRegistrationDeleteByID | ServiceRegistrationDeleteByAllocID
+            | ACLRoleUpsert | ACLRoleDelete | ACLAuthMethodUpsert | ACLAuthMethodDelete
+            | ACLBindingRuleUpsert | ACLBindingRuleDelete | OneTimeTokenUpsert
+            | OneTimeTokenDelete | RootKeyUpsert | RootKeyMetaUpdate | RootKeyDelete
+            | VariableReencrypt)
 
 _encoder = msgspec.msgpack.Encoder(enc_hook=enc_hook)
 _decoder = msgspec.msgpack.Decoder(AnyEntry)

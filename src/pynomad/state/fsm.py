@@ -27,6 +27,7 @@ from ..helper.goformat import format_rfc3339
 from . import entries as e
 from .fsm_acl import ACLFSMMixin
 from .fsm_deployment import DeploymentFSMMixin, merge_client_health
+from .fsm_keyring import KeyringFSMMixin
 from .fsm_operator import OperatorFSMMixin
 from .fsm_services import ServicesFSMMixin
 from .fsm_variables import VariablesFSMMixin
@@ -57,7 +58,7 @@ class LeaderHooks(Protocol):
 
 
 class FSM(OperatorFSMMixin, DeploymentFSMMixin, ACLFSMMixin, VariablesFSMMixin,
-          ServicesFSMMixin):
+          ServicesFSMMixin, KeyringFSMMixin):
     """Applies entries; collects which tables and jobs each entry touched."""
 
     def __init__(self, state: StateStore) -> None:

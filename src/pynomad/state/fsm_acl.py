@@ -78,3 +78,65 @@ class ACLFSMMixin:
         self._put_token(entry.Token)
         st.acl_bootstrap_index = self._index
         self._tables.add("acl_token")
+
+    # -- roles, auth methods, binding rules, one-time tokens (Nomad 1.5+) ---------------
+    def _apply_ACLRoleUpsert(self, entry: e.ACLRoleUpsert) -> None:
+        self._upsert_keyed(self.state.acl_roles, entry.Roles, "ID")
+        self._tables.add("acl_roles")
+
+    def _apply_ACLRoleDelete(self, entry: e.ACLRoleDelete) -> None:
+        for role_id in entry.IDs:
+            self.state.acl_roles.pop(role_id, None)
+        self._tables.add("acl_roles")
+
+    def _apply_ACLAuthMethodUpsert(self, entry: e.ACLAuthMethodUpsert) -> None:
+        table = self.state.acl_auth_methods
+        for method in entry.Methods:
+            if method.Default:  # one default method: a new default replaces the old
+                for name, other in list(table.items()):
+                    if other.Default and name != method.Name:
+                        table[name] = replace(other, Default=False, ModifyIndex=self._index)
+        self._upsert_keyed(table, entry.Methods, "Name", keep=("CreateTime",))
+        self._tables.add("acl_auth_methods")
+
+    def _apply_ACLAuthMethodDelete(self, entry: e.ACLAuthMethodDelete) -> None:
+        for name in entry.Names:
+            self.state.acl_auth_methods.pop(name, None)
+        self._tables.add("acl_auth_methods")
+
+    def _apply_ACLBindingRuleUpsert(self, entry: e.ACLBindingRuleUpsert) -> None:
+        self._upsert_keyed(self.state.acl_binding_rules, entry.Rules, "ID",
+                           keep=("CreateTime",))
+        self._tables.add("acl_binding_rules")
+
+    def _apply_ACLBindingRuleDelete(self, entry: e.ACLBindingRuleDelete) -> None:
+        for rule_id in entry.IDs:
+            self.state.acl_binding_rules.pop(rule_id, None)
+        self._tables.add("acl_binding_rules")
+
+    def _upsert_keyed(self, table: dict, objects, key: str, keep: tuple[str, ...] = ()) -> None:
+        """Store copies keyed by `key`, keeping CreateIndex (and `keep`) across updates."""
+        for obj in objects:
+            obj = replace(obj)
+            existing = table.get(getattr(obj, key))
+            obj.CreateIndex = existing.CreateIndex if existing is not None else self._index
+            for name in keep:
+                if existing is not None:
+                    setattr(obj, name, getattr(existing, name))
+            obj.ModifyIndex = self._index
+            obj.set_hash()
+            table[getattr(obj, key)] = obj
+
+    def _apply_OneTimeTokenUpsert(self, entry: e.OneTimeTokenUpsert) -> None:
+        token = replace(entry.Token, CreateIndex=self._index, ModifyIndex=self._index)
+        self.state.one_time_tokens[token.OneTimeSecretID] = token
+        self._tables.add("one_time_token")
+
+    def _apply_OneTimeTokenDelete(self, entry: e.OneTimeTokenDelete) -> None:
+        table = self.state.one_time_tokens
+        for secret in entry.OneTimeSecretIDs:
+            table.pop(secret, None)
+        if entry.ExpireBefore:
+            for secret in [s for s, t in table.items() if t.ExpiresAtNs < entry.ExpireBefore]:
+                del table[secret]
+        self._tables.add("one_time_token")

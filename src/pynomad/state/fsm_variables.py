@@ -1,5 +1,6 @@
 """FSM handlers for Nomad Variables (Nomad's fsm.go applyVariableOperation: set, CAS,
-delete, delete-CAS). Mixed into `FSM`, whose `_index` and `_tables` these use.
+delete, delete-CAS). Variables arrive and are stored sealed by the keyring
+(`VariableEncrypted`): the log and snapshots never hold their items in the clear. Mixed into `FSM`, whose `_index` and `_tables` these use.
 
 The endpoint checks CAS before committing; the handlers re-check it, because another write
 may have been applied in between: a mismatch leaves the table untouched, and the endpoint
@@ -32,14 +33,22 @@ class VariablesFSMMixin:
         existing = table.get(key)
         if not cas_ok(existing, entry.CASIndex if entry.CAS else None):
             return
-        stored = replace(var, Items=dict(var.Items or {}), ModifyIndex=self._index,
-                         ModifyTime=entry.Time)
+        stored = replace(var, ModifyIndex=self._index, ModifyTime=entry.Time)
         if existing is not None:
             stored.CreateIndex, stored.CreateTime = existing.CreateIndex, existing.CreateTime
         else:
             stored.CreateIndex, stored.CreateTime = self._index, entry.Time
         table[key] = stored
         self._tables.add(VARIABLES_TABLE)
+
+    def _apply_VariableReencrypt(self, entry: e.VariableReencrypt) -> None:
+        """New ciphertext for unchanged items: the variable keeps its indexes and times."""
+        table = self.state.variables
+        key = (entry.Namespace, entry.Path)
+        existing = table.get(key)
+        if existing is None or existing.ModifyIndex != entry.ModifyIndex:
+            return
+        table[key] = replace(existing, KeyID=entry.KeyID, Data=entry.Data)
 
     def _apply_VariableDelete(self, entry: e.VariableDelete) -> None:
         table = self.state.variables

@@ -10,7 +10,8 @@ from ..structs.acl import ACLPolicy, ACLToken, Namespace
 from ..structs.operator import SchedulerConfiguration
 from ..structs.services import ServiceRegistration
 from .store import StateStore
-from ..structs.variables import Variable
+from ..structs.acl_auth import ACLAuthMethod, ACLBindingRule, ACLRole, OneTimeToken
+from ..structs.keyring import RootKey, VariableEncrypted
 
 
 class _Snapshot(msgspec.Struct):
@@ -29,8 +30,13 @@ class _Snapshot(msgspec.Struct):
     ACLPolicies: list[ACLPolicy] = []
     ACLTokens: list[ACLToken] = []
     ACLBootstrapIndex: int = 0
-    Variables: list[Variable] = []
+    Variables: list[VariableEncrypted] = []
     Services: list[ServiceRegistration] = []
+    ACLRoles: list[ACLRole] = []
+    ACLAuthMethods: list[ACLAuthMethod] = []
+    ACLBindingRules: list[ACLBindingRule] = []
+    OneTimeTokens: list[OneTimeToken] = []
+    RootKeys: list[RootKey] = []
 
 
 def dump_state(state: StateStore, index: int) -> bytes:
@@ -60,6 +66,11 @@ def dump_state(state: StateStore, index: int) -> bytes:
         ACLBootstrapIndex=state.acl_bootstrap_index,
         Variables=list(state.variables.values()),
         Services=list(state.service_registrations.values()),
+        ACLRoles=list(state.acl_roles.values()),
+        ACLAuthMethods=list(state.acl_auth_methods.values()),
+        ACLBindingRules=list(state.acl_binding_rules.values()),
+        OneTimeTokens=list(state.one_time_tokens.values()),
+        RootKeys=list(state.root_keys.values()),
     )
     return msgspec.msgpack.encode(snap, enc_hook=enc_hook)
 
@@ -97,6 +108,11 @@ def load_state(state: StateStore, data: bytes) -> int:
         state.variables[(var.Namespace, var.Path)] = var
     for reg in snap.Services:
         state.service_registrations[reg.ID] = reg
+    state.acl_roles = {r.ID: r for r in snap.ACLRoles}
+    state.acl_auth_methods = {m.Name: m for m in snap.ACLAuthMethods}
+    state.acl_binding_rules = {r.ID: r for r in snap.ACLBindingRules}
+    state.one_time_tokens = {t.OneTimeSecretID: t for t in snap.OneTimeTokens}
+    state.root_keys = {k.Meta.KeyID: k for k in snap.RootKeys}
     state.latest_index = snap.Index
     for t in state.indexes:
         state.indexes[t] = snap.Index
@@ -214,7 +230,9 @@ def table_counts(state_bin: bytes) -> dict[str, int]:
     names = {"Current": "Jobs", "Versions": "JobVersions", "Nodes": "Nodes", "Evals": "Evals",
              "Allocs": "Allocs", "Deployments": "Deployments", "Namespaces": "Namespaces",
              "ACLPolicies": "ACLPolicies", "ACLTokens": "ACLTokens",
-             "Variables": "Variables", "Services": "Services"}
+             "Variables": "Variables", "Services": "Services", "ACLRoles": "ACLRoles",
+             "ACLAuthMethods": "ACLAuthMethods", "ACLBindingRules": "ACLBindingRules",
+             "RootKeys": "RootKeys"}
     if not isinstance(snap, dict):
         return {}
     return {label: len(snap.get(key) or []) for key, label in names.items()}

@@ -16,14 +16,16 @@ from ..structs import (Allocation, Deployment, Evaluation, Job, JobSubmission, J
 from ..structs.acl import ACLPolicy, ACLToken, Namespace, default_namespace
 from ..structs.operator import SchedulerConfiguration
 from ..structs.services import ServiceRegistration
-from ..structs.variables import Variable
 from .view import ABSENT, StateSnapshot
+from ..structs.acl_auth import ACLAuthMethod, ACLBindingRule, ACLRole, OneTimeToken
+from ..structs.keyring import RootKey, VariableEncrypted
 
 JobKey = tuple[str, str]
 
 TABLES = ("jobs", "job_versions", "job_summary", "nodes", "allocs", "evals", "deployment",
           "scheduler_config", "namespaces", "acl_policy", "acl_token", "variables",
-          "service_registrations")
+          "service_registrations", "acl_roles", "acl_auth_methods", "acl_binding_rules",
+          "one_time_token", "root_keys")
 
 
 def node_allocs_key(node_id: str) -> str:
@@ -54,7 +56,12 @@ class StateStore:
         self.acl_tokens: dict[str, ACLToken] = {}
         self.acl_tokens_by_secret: dict[str, ACLToken] = {}
         self.acl_bootstrap_index = 0
-        self.variables: dict[tuple[str, str], Variable] = {}
+        self.variables: dict[tuple[str, str], VariableEncrypted] = {}
+        self.acl_roles: dict[str, ACLRole] = {}                  # by ID
+        self.acl_auth_methods: dict[str, ACLAuthMethod] = {}     # by name
+        self.acl_binding_rules: dict[str, ACLBindingRule] = {}   # by ID
+        self.one_time_tokens: dict[str, OneTimeToken] = {}       # by OneTimeSecretID
+        self.root_keys: dict[str, RootKey] = {}                  # by KeyID
         self.service_registrations: dict[str, ServiceRegistration] = {}
         self.indexes: dict[str, int] = {t: 0 for t in TABLES}
         self.latest_index = 0
@@ -174,10 +181,10 @@ class StateStore:
                 return job
         return None
 
-    def variable_by_path(self, namespace: str, path: str) -> Variable | None:
+    def variable_by_path(self, namespace: str, path: str) -> VariableEncrypted | None:
         return self.variables.get((namespace, path))
 
-    def variables_list(self, namespace: str, prefix: str = "") -> list[Variable]:
+    def variables_list(self, namespace: str, prefix: str = "") -> list[VariableEncrypted]:
         """Variables of `namespace` (`*`: all) whose path starts with `prefix`, by path."""
         found = (v for (ns, path), v in self.variables.items()
                  if namespace in ("*", ns) and path.startswith(prefix))
@@ -189,6 +196,16 @@ class StateStore:
         found = (r for r in self.service_registrations.values()
                  if r.ServiceName == name and namespace in ("*", r.Namespace))
         return sorted(found, key=lambda r: (r.Namespace, r.ID))
+
+    def acl_role_by_name(self, name: str) -> ACLRole | None:
+        return next((r for r in self.acl_roles.values() if r.Name == name), None)
+
+    def acl_binding_rules_by_method(self, method: str) -> list[ACLBindingRule]:
+        return sorted((r for r in self.acl_binding_rules.values() if r.AuthMethod == method),
+                      key=lambda r: r.CreateIndex)
+
+    def default_auth_method(self) -> ACLAuthMethod | None:
+        return next((m for m in self.acl_auth_methods.values() if m.Default), None)
 
     def acl_policy_by_name(self, name: str) -> ACLPolicy | None:
         return self.acl_policies.get(name)

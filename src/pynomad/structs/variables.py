@@ -1,7 +1,6 @@
-"""Nomad Variables as stored in state (Nomad's structs.VariableDecrypted, JSON field names).
-
-Items are kept in memory (and in snapshots/log entries) as given: at-rest encryption with
-a keyring (Nomad's VariableEncrypted) is not implemented.
+"""Nomad Variables as the API shows them (Nomad's structs.VariableDecrypted, JSON field
+names). State keeps them sealed by the root keyring (`structs.keyring.VariableEncrypted`);
+the server decrypts on read.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from pynomad.server import Server, ServerConfig
 from pynomad.server.rpc import rpc_app
+from pynomad.server.variables_endpoint import encrypt_variable
 from pynomad.structs.variables import Variable
 from pynomad.structs import Allocation, Job, Node, Task, TaskGroup
 
@@ -25,8 +26,8 @@ def test_task_reads_only_its_own_paths():
                                 TaskGroup="g", Job=job))
         for path in ("nomad/jobs", "nomad/jobs/web", "nomad/jobs/web/g/t", "nomad/jobs/other",
                      "shared/x"):
-            st.variables[("default", path)] = Variable(Namespace="default", Path=path,
-                                                       Items={"k": path})
+            st.variables[("default", path)] = encrypt_variable(
+                server, Variable(Namespace="default", Path=path, Items={"k": path}))
         client = TestClient(TestServer(rpc_app(server)))
         await client.start_server()
 
