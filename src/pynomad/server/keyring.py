@@ -170,7 +170,7 @@ class Keyring:
         """The first leader makes the first key (nothing to do when one is active)."""
         if active_meta(self.server.state) is None:
             root, _ = new_root_key(self.server.clock.now_ns())
-            await self.server.commit(e.RootKeyUpsert(Key=root))
+            await self.server.commit(e.RootKeyUpsert(Key=root), leader_only=True)
             log.info("initialized keyring with root key %s", root.Meta.KeyID)
 
     async def rotate(self, full: bool = False, algorithm: str = "") -> RootKeyMeta:
